@@ -1,0 +1,1 @@
+//! rocker-api (placeholder)

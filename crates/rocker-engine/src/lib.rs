@@ -1,0 +1,1 @@
+//! rocker-engine (placeholder)

@@ -1,0 +1,1 @@
+//! rocker-shim-proto (placeholder)
