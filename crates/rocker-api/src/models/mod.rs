@@ -1,0 +1,35 @@
+//! Serde models of the Docker Engine API (v1.43) shared by the daemon and the clients.
+//!
+//! One file per resource family; everything is re-exported here so callers write
+//! `rocker_api::models::ContainerConfig`. Deserialization is as lenient as Docker's Go
+//! decoder (missing and `null` fields take their zero value), serialization follows Docker's
+//! field names and omit rules.
+
+mod container;
+mod container_config;
+mod de;
+mod host_config;
+mod image;
+mod message;
+mod system;
+
+pub use container::{
+    Address, ContainerCreateResponse, ContainerInspect, ContainerState, ContainerSummary,
+    ContainerWaitResponse, GraphDriverData, Health, HealthcheckResult, MountPoint, NetworkSettings,
+    Port, SummaryHostConfig, SummaryNetworkSettings, WaitExitError,
+};
+pub use container_config::{
+    ContainerConfig, ContainerCreateBody, EmptyObject, EndpointIpamConfig, EndpointSettings,
+    HealthConfig, NetworkingConfig,
+};
+pub use host_config::{
+    BindOptions, DeviceMapping, DeviceRequest, HostConfig, LogConfig, Mount, PortBinding,
+    RestartPolicy, ThrottleDevice, TmpfsOptions, Ulimit, VolumeDriverConfig, VolumeOptions,
+    WeightDevice,
+};
+pub use image::{ImageDeleteResponseItem, ImageInspect, ImageMetadata, ImageSummary, RootFs};
+pub use message::{ErrorResponse, IdResponse, JsonError, JsonMessage, JsonProgress};
+pub use system::{
+    Commit, ComponentVersion, IndexInfo, Platform, PluginsInfo, RegistryServiceConfig, RuntimeInfo,
+    SwarmInfo, SystemInfo, SystemVersion, API_VERSION, MIN_API_VERSION,
+};

@@ -1,0 +1,61 @@
+//! One module per CLI verb (or small group of verbs): parse flags, call the client, format.
+
+pub mod container_flags;
+pub mod create;
+pub mod image_transfer;
+pub mod images;
+pub mod info;
+pub mod inspect;
+pub mod lifecycle;
+pub mod logs;
+pub mod ps;
+pub mod run;
+pub mod start;
+pub mod version;
+
+use clap::Subcommand;
+
+/// Every verb of the CLI.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Run(run::RunArgs),
+    Create(create::CreateArgs),
+    Start(start::StartArgs),
+    /// List containers
+    #[command(alias = "ls")]
+    Ps(ps::PsArgs),
+    Logs(logs::LogsArgs),
+    Stop(lifecycle::StopArgs),
+    Kill(lifecycle::KillArgs),
+    Rm(lifecycle::RmArgs),
+    Wait(lifecycle::WaitArgs),
+    Images(images::ImagesArgs),
+    Import(image_transfer::ImportArgs),
+    Load(image_transfer::LoadArgs),
+    Inspect(inspect::InspectArgs),
+    Version(version::VersionArgs),
+    Info(info::InfoArgs),
+}
+
+impl Command {
+    /// Runs the verb; `Ok` carries the exit code.
+    pub async fn execute(self, client: &rocker_api::Client) -> anyhow::Result<i32> {
+        match self {
+            Self::Run(a) => run::run(client, a).await,
+            Self::Create(a) => create::run(client, a).await,
+            Self::Start(a) => start::run(client, a).await,
+            Self::Ps(a) => ps::run(client, a).await,
+            Self::Logs(a) => logs::run(client, a).await,
+            Self::Stop(a) => lifecycle::stop(client, a).await,
+            Self::Kill(a) => lifecycle::kill(client, a).await,
+            Self::Rm(a) => lifecycle::rm(client, a).await,
+            Self::Wait(a) => lifecycle::wait(client, a).await,
+            Self::Images(a) => images::run(client, a).await,
+            Self::Import(a) => image_transfer::import(client, a).await,
+            Self::Load(a) => image_transfer::load(client, a).await,
+            Self::Inspect(a) => inspect::run(client, a).await,
+            Self::Version(a) => version::run(client, a).await,
+            Self::Info(a) => info::run(client, a).await,
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! HTTP plumbing shared by the handlers: body types, JSON and error responses in Docker's
+//! shape, query parsing, and a channel-fed streaming body.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body_util::{combinators::BoxBody, BodyExt, Full};
+use hyper::body::{Body, Frame};
+use hyper::{Response, StatusCode};
+use rocker_engine::{Error, Kind};
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+pub type ResBody = BoxBody<Bytes, Infallible>;
+pub type Res = Response<ResBody>;
+
+pub fn full(data: impl Into<Bytes>) -> ResBody {
+    Full::new(data.into()).boxed()
+}
+
+pub fn empty(status: StatusCode) -> Res {
+    let mut r = Response::new(full(Bytes::new()));
+    *r.status_mut() = status;
+    r
+}
+
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Res {
+    match serde_json::to_vec(value) {
+        Ok(mut body) => {
+            body.push(b'\n');
+            Response::builder()
+                .status(status)
+                .header("Content-Type", "application/json")
+                .body(full(body))
+                .unwrap_or_else(|_| empty(StatusCode::INTERNAL_SERVER_ERROR))
+        }
+        Err(e) => error_response(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+pub fn error_response(status: StatusCode, message: &str) -> Res {
+    json(
+        status,
+        &rocker_api::models::ErrorResponse {
+            message: message.to_string(),
+        },
+    )
+}
+
+/// Maps an engine error kind to Docker's status code.
+pub fn status_of(kind: Kind) -> StatusCode {
+    match kind {
+        Kind::NotFound => StatusCode::NOT_FOUND,
+        Kind::Conflict => StatusCode::CONFLICT,
+        Kind::InvalidArgument => StatusCode::BAD_REQUEST,
+        Kind::NotModified => StatusCode::NOT_MODIFIED,
+        Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+pub fn from_engine(e: &Error) -> Res {
+    let status = status_of(e.kind);
+    if status == StatusCode::NOT_MODIFIED {
+        return empty(status);
+    }
+    error_response(status, &e.message)
+}
+
+/// Query parameters (last one wins, as Go's `r.Form.Get` gives the first — Docker clients
+/// never repeat them).
+pub struct Query(HashMap<String, String>);
+
+impl Query {
+    pub fn parse(q: Option<&str>) -> Query {
+        Query(
+            form_urlencoded::parse(q.unwrap_or("").as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+    pub fn get(&self, k: &str) -> Option<&str> {
+        self.0.get(k).map(String::as_str)
+    }
+    /// Docker's boolean query values: `1`, `true`, `True` are true; absent, `0`, `false` false.
+    pub fn flag(&self, k: &str) -> bool {
+        matches!(self.get(k), Some(v) if !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+    }
+    pub fn int(&self, k: &str) -> Result<Option<i64>, Error> {
+        match self.get(k) {
+            None | Some("") => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| Error::invalid(format!("invalid value for {k}: {v}"))),
+        }
+    }
+}
+
+/// A response body fed from a channel, for streams (logs, progress, wait).
+pub struct ChannelBody(mpsc::Receiver<Bytes>);
+
+impl Body for ChannelBody {
+    type Data = Bytes;
+    type Error = Infallible;
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.0.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b))))
+    }
+}
+
+/// A streaming response and the sender that feeds it.
+pub fn stream(status: StatusCode, content_type: &str) -> (Res, mpsc::Sender<Bytes>) {
+    let (tx, rx) = mpsc::channel(64);
+    let res = Response::builder()
+        .status(status)
+        .header("Content-Type", content_type)
+        .body(ChannelBody(rx).boxed())
+        .unwrap_or_else(|_| empty(StatusCode::INTERNAL_SERVER_ERROR));
+    (res, tx)
+}
