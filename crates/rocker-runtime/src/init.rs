@@ -128,15 +128,17 @@ fn setup_and_exec(args: &InitArgs<'_>) -> Result<Infallible, InitError> {
 
     umask(Mode::empty());
     rootfs::prepare(plan, args.cgroup)?;
+    // Like Docker, a missing working directory is created (before the root may turn
+    // read-only).
+    let cwd = &plan.process.cwd;
+    if !cwd.exists() {
+        std::fs::create_dir_all(cwd).map_err(step(format!("create cwd {}", cwd.display())))?;
+    }
     rootfs::finalize(plan)?;
 
     for (res, soft, hard) in &plan.process.rlimits {
         nix::sys::resource::setrlimit(*res, *soft, *hard)
             .map_err(step(format!("set rlimit {res:?}")))?;
-    }
-    let cwd = &plan.process.cwd;
-    if !cwd.exists() {
-        std::fs::create_dir_all(cwd).map_err(step(format!("create cwd {}", cwd.display())))?;
     }
     switch_user(&plan.process)?;
     nix::unistd::chdir(cwd).map_err(step(format!("chdir to cwd {}", cwd.display())))?;

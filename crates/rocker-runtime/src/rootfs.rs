@@ -38,12 +38,25 @@ fn rel(path: &Path) -> &Path {
 }
 
 /// Opens `path` (clean absolute container path) as O_PATH inside `root`, creating missing
-/// components: directories, and for the last one a file when `leaf_is_file`.
+/// components: directories, and for the last one a file when `leaf_is_file`. A dangling
+/// symlink on the way gets its target created, resolved inside the root.
 fn ensure(
     root: BorrowedFd<'_>,
     path: &Path,
     leaf_is_file: bool,
 ) -> std::result::Result<OwnedFd, Errno> {
+    ensure_depth(root, path, leaf_is_file, 0)
+}
+
+fn ensure_depth(
+    root: BorrowedFd<'_>,
+    path: &Path,
+    leaf_is_file: bool,
+    depth: u32,
+) -> std::result::Result<OwnedFd, Errno> {
+    if depth > 40 {
+        return Err(Errno::ELOOP);
+    }
     let open = |p: &Path| {
         open_in_root(
             root,
@@ -60,7 +73,18 @@ fn ensure(
     let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
         return Err(Errno::ENOENT);
     };
-    let parent_fd = ensure(root, parent, false)?;
+    let parent_fd = ensure_depth(root, parent, false, depth + 1)?;
+    if let Ok(target) = nix::fcntl::readlinkat(Some(parent_fd.as_raw_fd()), name) {
+        let target = Path::new(&target);
+        let inside = if target.is_absolute() {
+            target.to_path_buf()
+        } else {
+            parent.join(target)
+        };
+        let inside = crate::spec::clean_absolute(&inside).ok_or(Errno::EINVAL)?;
+        ensure_depth(root, &inside, leaf_is_file, depth + 1)?;
+        return open(path);
+    }
     let made = if leaf_is_file {
         openat(
             Some(parent_fd.as_fd()),

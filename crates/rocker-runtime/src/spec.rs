@@ -2,7 +2,6 @@
 //! the cloned init needs, precomputed in the parent (C strings, parsed mount options,
 //! capability sets), so the init only performs system calls and reports errors.
 
-use std::collections::HashMap;
 use std::ffi::CString;
 use std::path::{Component, Path, PathBuf};
 
@@ -436,7 +435,7 @@ pub(crate) fn plan(spec: &Spec, bundle: &Path, rootfs_mounts: &[Mount]) -> Resul
     let mut sysctl: Vec<(String, String)> = linux
         .sysctl()
         .clone()
-        .unwrap_or_else(HashMap::new)
+        .unwrap_or_default()
         .into_iter()
         .collect();
     sysctl.sort();

@@ -29,7 +29,9 @@ fn create_start_state_kill_delete() {
     let mut f = Fixture::new("life");
     f.set_args(&["sh", "-c", "echo started > /dev/shm/x; exec sleep 100"]);
     f.write_spec();
+    // The container inherits these: files, not pipes, or waiting for EOF would hang.
     let log = f.dir.path().join("out.log");
+    let err = f.dir.path().join("err.log");
     let pid_file = f.dir.path().join("pid");
     let out = f
         .cmd(&["create", "life", "--bundle"])
@@ -37,10 +39,14 @@ fn create_start_state_kill_delete() {
         .arg("--pid-file")
         .arg(&pid_file)
         .stdout(std::fs::File::create(&log).expect("log"))
-        .stderr(std::process::Stdio::piped())
-        .output()
+        .stderr(std::fs::File::create(&err).expect("err"))
+        .status()
         .expect("create");
-    assert!(out.status.success(), "create: {}", stderr(&out));
+    assert!(
+        out.success(),
+        "create: {}",
+        std::fs::read_to_string(&err).unwrap_or_default()
+    );
     let s = state(&f, "life");
     assert_eq!(s["status"], "created");
     assert_eq!(s["id"], "life");
@@ -88,15 +94,20 @@ fn delete_force_kills_running_and_created() {
     let mut f = Fixture::new("force");
     f.set_args(&["sleep", "100"]);
     f.write_spec();
+    let err = f.dir.path().join("err.log");
     let create = |id: &str| {
-        let out = f
+        let status = f
             .cmd(&["create", id, "--bundle"])
             .arg(f.bundle())
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .output()
+            .stderr(std::fs::File::create(&err).expect("err"))
+            .status()
             .expect("create");
-        assert!(out.status.success(), "create: {}", stderr(&out));
+        assert!(
+            status.success(),
+            "create: {}",
+            std::fs::read_to_string(&err).unwrap_or_default()
+        );
     };
     create("one");
     let out = f
@@ -116,7 +127,7 @@ fn delete_force_kills_running_and_created() {
 
     create("one");
     let out = f.cmd(&["start", "one"]).output().expect("start");
-    assert!(out.status.success());
+    assert!(out.status.success(), "start: {}", stderr(&out));
     wait_status(&f, "one", "running");
     let out = f
         .cmd(&["delete", "--force", "one"])

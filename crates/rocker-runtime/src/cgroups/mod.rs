@@ -138,11 +138,7 @@ impl Layout {
             };
             let mountpoint = PathBuf::from(unescape_mountinfo(mountpoint));
             match *fstype {
-                "cgroup2" => {
-                    if unified.is_none() {
-                        unified = Some(mountpoint);
-                    }
-                }
+                "cgroup2" if unified.is_none() => unified = Some(mountpoint),
                 "cgroup" => {
                     let superopts = right.get(2).copied().unwrap_or("");
                     let controllers: Vec<String> = superopts

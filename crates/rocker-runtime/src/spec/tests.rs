@@ -1,5 +1,6 @@
 use super::*;
 use oci_spec::runtime::{LinuxNamespaceBuilder, ProcessBuilder, Spec};
+use std::collections::HashMap;
 
 fn bundle() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
