@@ -413,6 +413,7 @@ impl Engine {
             additional_gids: usr.additional_gids,
             hostname: rec.config.hostname.clone(),
             tty: rec.config.tty,
+            console_size: hc.console_size.map(|[h, w]| (h, w)),
             cgroups_path: format!("{}/{}", self.cfg.cgroup_parent.trim_matches('/'), rec.id),
             resources: resources(hc),
             files: vec![

@@ -70,6 +70,8 @@ pub struct SpecInput {
     pub additional_gids: Vec<u32>,
     pub hostname: String,
     pub tty: bool,
+    /// Initial terminal size (height, width).
+    pub console_size: Option<(u32, u32)>,
     pub cgroups_path: String,
     pub resources: Resources,
     /// Files bind-mounted over the image's: (destination, host source, read-only).
@@ -164,7 +166,7 @@ pub fn build(input: &SpecInput) -> Value {
     if let Some(p) = r.pids_limit {
         resources["pids"] = json!({ "limit": p });
     }
-    json!({
+    let mut doc = json!({
         "ociVersion": "1.0.2",
         "process": {
             "terminal": input.tty,
@@ -197,7 +199,11 @@ pub fn build(input: &SpecInput) -> Value {
             "readonlyPaths": READONLY_PATHS,
             "rootfsPropagation": "rprivate",
         },
-    })
+    });
+    if let Some((h, w)) = input.console_size.filter(|(h, w)| *h > 0 && *w > 0) {
+        doc["process"]["consoleSize"] = json!({"height": h, "width": w});
+    }
+    doc
 }
 
 /// The device cgroup rules Docker applies by default: deny all, allow mknod of anything, and
@@ -256,6 +262,7 @@ mod tests {
             additional_gids: vec![10],
             hostname: "abc".into(),
             tty: false,
+            console_size: None,
             cgroups_path: "rocker/x".into(),
             resources: Resources {
                 memory: Some(32 << 20),

@@ -23,6 +23,8 @@ enum ToInit {
 pub(crate) enum FromInit {
     /// Everything is set up; the init waits at the gate.
     Ready,
+    /// The master of the terminal the init allocated is attached (SCM_RIGHTS).
+    Console,
     /// A step failed; the init exits.
     Failed { message: String, kind: ErrorKind },
 }
@@ -31,6 +33,8 @@ pub(crate) enum FromInit {
 #[derive(Debug)]
 pub(crate) enum Report {
     Message(FromInit),
+    /// The init sent the master side of its terminal.
+    Console(OwnedFd),
     /// The init exec'd (its end was closed by close-on-exec) or died.
     Closed,
 }
@@ -100,9 +104,16 @@ impl Channel {
 
     /// Waits for the init's next report.
     pub fn wait_for_report(&self) -> nix::Result<Report> {
-        Ok(match self.recv::<FromInit>()? {
-            Some(m) => Report::Message(m),
-            None => Report::Closed,
+        let mut buf = vec![0u8; MAX_MESSAGE];
+        let (n, fd) = rocker_sys::socket::recv_with_fd(self.fd.as_fd(), &mut buf)?;
+        if n == 0 {
+            return Ok(Report::Closed);
+        }
+        let msg: FromInit = serde_json::from_slice(&buf[..n]).map_err(|_| nix::Error::EBADMSG)?;
+        Ok(match (msg, fd) {
+            (FromInit::Console, Some(fd)) => Report::Console(fd),
+            (FromInit::Console, None) => return Err(nix::Error::EBADMSG),
+            (m, _) => Report::Message(m),
         })
     }
 
@@ -116,6 +127,12 @@ impl Channel {
     /// Waits for the gate; false if the parent went away without starting.
     pub fn wait_for_start(&self) -> bool {
         matches!(self.recv::<ToInit>(), Ok(Some(ToInit::Start)))
+    }
+
+    /// Hands the terminal's master to the parent.
+    pub fn send_console(&self, master: std::os::fd::BorrowedFd<'_>) -> nix::Result<()> {
+        let bytes = serde_json::to_vec(&FromInit::Console).map_err(|_| nix::Error::EINVAL)?;
+        rocker_sys::socket::send_with_fd(self.fd.as_fd(), &bytes, master).map(drop)
     }
 
     /// Reports that setup is complete.

@@ -53,6 +53,10 @@ pub struct CreateOptions<'a> {
     /// lowerdir=..,upperdir=..,workdir=..). Lives only in the container's mount ns, so
     /// nothing leaks on the host when it dies. Destination "/" means the rootfs itself.
     pub rootfs_mounts: &'a [Mount],
+    /// With `process.terminal`: allocate the terminal inside the container (on its own
+    /// devpts instance, so `tty` names it) and hand the master back in [`Created::console`]
+    /// instead of using `stdio` for the user process.
+    pub console: bool,
 }
 
 /// A container whose init is set up and blocked at its gate.
@@ -62,6 +66,8 @@ pub struct Created {
     pub pid: i32,
     pub pidfd: OwnedFd,
     pub cgroup: Cgroup,
+    /// The master side of the container's terminal (with [`CreateOptions::console`]).
+    pub console: Option<OwnedFd>,
     id: String,
     channel: Channel,
     gate: Gate,
@@ -105,11 +111,13 @@ pub fn create(opts: CreateOptions<'_>) -> Result<Created, Error> {
                 source,
             }
         })?;
-    match spawn(&id, &plan, &cgroup, opts.stdio, &opts.gate) {
-        Ok((pid, pidfd, channel)) => Ok(Created {
+    let console = opts.console && plan.process.terminal;
+    match spawn(&id, &plan, &cgroup, opts.stdio, &opts.gate, console) {
+        Ok((pid, pidfd, channel, console)) => Ok(Created {
             pid,
             pidfd,
             cgroup,
+            console,
             id,
             channel,
             gate: opts.gate,
@@ -128,7 +136,8 @@ fn spawn(
     cgroup: &Cgroup,
     stdio: Stdio,
     gate: &Gate,
-) -> Result<(i32, OwnedFd, Channel), Error> {
+    console: bool,
+) -> Result<(i32, OwnedFd, Channel, Option<OwnedFd>), Error> {
     let open_err = |path: &Path| {
         let (id, path) = (id.to_string(), path.to_path_buf());
         move |source| Error::OpenFile { id, path, source }
@@ -191,6 +200,7 @@ fn spawn(
                 channel: init_chan,
                 stdio,
                 gate: init_gate,
+                console,
             })
         }
         Ok(CloneResult::Parent {
@@ -233,8 +243,20 @@ fn spawn(
             source,
         }));
     }
-    match parent_chan.wait_for_report() {
-        Ok(Report::Message(FromInit::Ready)) => Ok((pid.as_raw(), pidfd, parent_chan)),
+    let mut master = None;
+    let mut report = parent_chan.wait_for_report();
+    if let Ok(Report::Console(fd)) = report {
+        master = Some(fd);
+        report = parent_chan.wait_for_report();
+    }
+    match report {
+        Ok(Report::Message(FromInit::Ready)) => Ok((pid.as_raw(), pidfd, parent_chan, master)),
+        Ok(Report::Console(_)) | Ok(Report::Message(FromInit::Console)) => {
+            Err(fail(Error::Channel {
+                id: id.into(),
+                source: nix::Error::EPROTO,
+            }))
+        }
         Ok(Report::Message(FromInit::Failed { message, kind })) => {
             Err(fail(Error::Init { message, kind }))
         }
@@ -316,7 +338,7 @@ impl Created {
                 self.cgroup.abandon();
                 Err(Error::Init { message, kind })
             }
-            Ok(Report::Message(FromInit::Ready)) => {
+            Ok(Report::Message(FromInit::Ready | FromInit::Console)) | Ok(Report::Console(_)) => {
                 abort_init(pid, &self.pidfd);
                 let _ = self.cgroup.destroy();
                 Err(Error::Channel {

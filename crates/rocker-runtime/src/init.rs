@@ -58,6 +58,8 @@ pub(crate) struct InitArgs<'a> {
     pub channel: Channel,
     pub stdio: Stdio,
     pub gate: InitGate,
+    /// Allocate the terminal inside the container and send its master to the parent.
+    pub console: bool,
 }
 
 /// Runs the init; never returns.
@@ -88,7 +90,7 @@ fn setup_and_exec(args: &InitArgs<'_>) -> Result<Infallible, InitError> {
     }
     setsid().map_err(step("setsid"))?;
     install_stdio(&args.stdio)?;
-    if plan.process.terminal {
+    if plan.process.terminal && !args.console {
         rocker_sys::term::set_controlling_terminal(std::io::stdin().as_fd())
             .map_err(step("set controlling terminal"))?;
     }
@@ -135,6 +137,9 @@ fn setup_and_exec(args: &InitArgs<'_>) -> Result<Infallible, InitError> {
         std::fs::create_dir_all(cwd).map_err(step(format!("create cwd {}", cwd.display())))?;
     }
     rootfs::finalize(plan)?;
+    if args.console {
+        setup_console(plan, &args.channel)?;
+    }
 
     for (res, soft, hard) in &plan.process.rlimits {
         nix::sys::resource::setrlimit(*res, *soft, *hard)
@@ -180,6 +185,43 @@ fn setup_and_exec(args: &InitArgs<'_>) -> Result<Infallible, InitError> {
         Ok(never) => match never {},
     };
     Err(exec::exec_error(&path, errno))
+}
+
+/// Allocates the container's terminal on its own devpts (the root is pivoted already, so
+/// `/dev/ptmx` is the container's), makes the slave the process's stdio and controlling
+/// terminal, and sends the master to the parent.
+fn setup_console(plan: &Plan, channel: &Channel) -> Result<(), InitError> {
+    use nix::fcntl::OFlag;
+    let master = nix::pty::posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC)
+        .map_err(step("open /dev/ptmx"))?;
+    nix::pty::grantpt(&master).map_err(step("grantpt"))?;
+    nix::pty::unlockpt(&master).map_err(step("unlockpt"))?;
+    let name = nix::pty::ptsname_r(&master).map_err(step("ptsname"))?;
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&name)
+        .map_err(step(format!("open {name}")))?;
+    nix::unistd::fchown(
+        slave.as_raw_fd(),
+        Some(Uid::from_raw(plan.process.uid)),
+        None,
+    )
+    .map_err(step(format!("chown {name}")))?;
+    if let Some((rows, cols)) = plan.process.console_size {
+        let _ = rocker_sys::term::set_winsize(slave.as_fd(), rows, cols);
+    }
+    for target in 0..3 {
+        dup2(slave.as_raw_fd(), target).map_err(step("install terminal"))?;
+    }
+    rocker_sys::term::set_controlling_terminal(slave.as_fd())
+        .map_err(step("set controlling terminal"))?;
+    // SAFETY-free: the master is a plain fd; PtyMaster owns it and closes it on drop here,
+    // after the parent has its own copy.
+    channel
+        .send_console(master.as_fd())
+        .map_err(step("send terminal to creator"))?;
+    Ok(())
 }
 
 /// Puts the caller's three descriptors on 0, 1 and 2 (through copies above 2, so any

@@ -122,6 +122,8 @@ pub(crate) struct ProcessPlan {
     pub rlimits: Vec<(Resource, u64, u64)>,
     pub oom_score_adj: Option<i32>,
     pub terminal: bool,
+    /// Initial terminal size (rows, columns).
+    pub console_size: Option<(u16, u16)>,
 }
 
 /// Everything the init does, in data form.
@@ -378,6 +380,12 @@ pub(crate) fn plan(spec: &Spec, bundle: &Path, rootfs_mounts: &[Mount]) -> Resul
         rlimits,
         oom_score_adj: process.oom_score_adj(),
         terminal: process.terminal().unwrap_or(false),
+        console_size: process.console_size().as_ref().map(|b| {
+            (
+                u16::try_from(b.height()).unwrap_or(u16::MAX),
+                u16::try_from(b.width()).unwrap_or(u16::MAX),
+            )
+        }),
     };
 
     // Mounts and devices.

@@ -167,15 +167,33 @@ impl Monitor {
             ),
             None => None,
         };
-        let created = rocker_runtime::create(rocker_runtime::CreateOptions {
+        let mut created = rocker_runtime::create(rocker_runtime::CreateOptions {
             id: &cfg.id,
             bundle: &cfg.bundle,
             spec: &spec,
             stdio: streams.container,
             gate: rocker_runtime::Gate::Pipe,
             rootfs_mounts: &rootfs_mounts,
+            console: cfg.tty,
         })
         .map_err(runtime_failure)?;
+        let (mut out, mut stdin) = (streams.stdout, streams.stdin);
+        if cfg.tty {
+            let Some(master) = created.console.take() else {
+                created.abort();
+                return Err(fail("the runtime allocated no terminal".into()));
+            };
+            match stdio::console_streams(master, cfg.open_stdin) {
+                Ok((m, i)) => {
+                    out = Some(m);
+                    stdin = i;
+                }
+                Err(e) => {
+                    created.abort();
+                    return Err(fail(format!("{e:#}")));
+                }
+            }
+        }
         let started = created.start().map_err(runtime_failure)?;
         let (pid, pidfd) = (started.pid, started.pidfd);
         let mut mon = Monitor {
@@ -185,9 +203,9 @@ impl Monitor {
             cgroup: started.cgroup,
             tty: cfg.tty,
             stdin_once: cfg.stdin_once,
-            out: Some(streams.stdout),
+            out,
             err: streams.stderr,
-            stdin: streams.stdin,
+            stdin,
             stdin_buf: Vec::new(),
             log,
             listener,

@@ -9,8 +9,8 @@ use nix::fcntl::{fcntl, FcntlArg, OFlag};
 
 /// The shim's ends of the container's stdio, plus the container's ends to hand to the runtime.
 pub struct Streams {
-    /// Output from the container: the stdout pipe, or the pty master.
-    pub stdout: OwnedFd,
+    /// Output from the container: the stdout pipe (the pty master arrives after create).
+    pub stdout: Option<OwnedFd>,
     /// The stderr pipe (none with a TTY: everything arrives on the master).
     pub stderr: Option<OwnedFd>,
     /// Where stdin bytes go: the stdin pipe's write end, or a duplicate of the pty master.
@@ -38,31 +38,19 @@ fn dev_null() -> Result<OwnedFd> {
         .into())
 }
 
-/// Creates the streams for a container.
+/// Creates the streams for a container. With a TTY the runtime allocates the terminal inside
+/// the container; its master arrives later through [`Streams::set_console`].
 pub fn create(tty: bool, open_stdin: bool) -> Result<Streams> {
     if tty {
-        let pty = nix::pty::openpty(None, None).context("allocating a pseudo-terminal")?;
-        set_nonblocking(&pty.master)?;
-        let stdin = if open_stdin {
-            Some(pty.master.try_clone()?)
-        } else {
-            None
-        };
-        let slave = pty.slave;
-        let container = rocker_runtime::Stdio {
-            stdin: if open_stdin {
-                slave.try_clone()?
-            } else {
-                dev_null()?
-            },
-            stdout: slave.try_clone()?,
-            stderr: slave,
-        };
         return Ok(Streams {
-            stdout: pty.master,
+            stdout: None,
             stderr: None,
-            stdin,
-            container,
+            stdin: None,
+            container: rocker_runtime::Stdio {
+                stdin: dev_null()?,
+                stdout: dev_null()?,
+                stderr: dev_null()?,
+            },
         });
     }
     let (out_r, out_w) = pipe()?;
@@ -77,7 +65,7 @@ pub fn create(tty: bool, open_stdin: bool) -> Result<Streams> {
         (None, dev_null()?)
     };
     Ok(Streams {
-        stdout: out_r,
+        stdout: Some(out_r),
         stderr: Some(err_r),
         stdin,
         container: rocker_runtime::Stdio {
@@ -86,6 +74,17 @@ pub fn create(tty: bool, open_stdin: bool) -> Result<Streams> {
             stderr: err_w,
         },
     })
+}
+
+/// The shim's ends of a TTY container's streams, once the runtime handed over the master.
+pub fn console_streams(master: OwnedFd, open_stdin: bool) -> Result<(OwnedFd, Option<OwnedFd>)> {
+    set_nonblocking(&master)?;
+    let stdin = if open_stdin {
+        Some(master.try_clone()?)
+    } else {
+        None
+    };
+    Ok((master, stdin))
 }
 
 /// Sets the terminal size on a pty master.

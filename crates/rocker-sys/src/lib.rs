@@ -11,6 +11,7 @@
 pub mod fs;
 pub mod net;
 pub mod process;
+pub mod socket;
 pub mod term;
 
 pub use nix::errno::Errno;

@@ -16,8 +16,9 @@ pub struct Args {
     pub bundle: PathBuf,
     #[arg(long = "pid-file")]
     pub pid_file: Option<PathBuf>,
-    /// Accepted for runc compatibility; terminals come through stdio.
-    #[arg(long = "console-socket", hide = true)]
+    /// With `process.terminal`: a unix socket to which the terminal's master is sent
+    /// (SCM_RIGHTS), as runc does for podman's conmon and containerd's shim.
+    #[arg(long = "console-socket")]
     pub console_socket: Option<PathBuf>,
 }
 
@@ -28,8 +29,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         nix::unistd::mkfifo(&fifo, Mode::from_bits_truncate(0o622))
             .with_context(|| format!("mkfifo {}", fifo.display()))?;
         let gate = rocker_runtime::Gate::Fifo(fifo.clone());
-        let created =
-            create_and_record(ctx, &args.id, &args.bundle, gate, args.pid_file.as_deref())?;
+        let created = create_and_record(
+            ctx,
+            &args.id,
+            &args.bundle,
+            gate,
+            args.pid_file.as_deref(),
+            args.console_socket.as_deref(),
+        )?;
         ctx.logger.debug(&format!(
             "created container {} pid {}",
             args.id, created.pid
@@ -61,6 +68,7 @@ pub fn create_and_record(
     bundle: &Path,
     gate: rocker_runtime::Gate,
     pid_file: Option<&Path>,
+    console_socket: Option<&Path>,
 ) -> Result<rocker_runtime::Created> {
     let (bundle, spec) = super::load_bundle(bundle)?;
     let created = rocker_runtime::create(rocker_runtime::CreateOptions {
@@ -70,7 +78,21 @@ pub fn create_and_record(
         stdio: super::inherited_stdio()?,
         gate,
         rootfs_mounts: &[],
+        console: console_socket.is_some(),
     })?;
+    if let (Some(sock), Some(master)) = (console_socket, created.console.as_ref()) {
+        let sent = std::os::unix::net::UnixStream::connect(sock)
+            .with_context(|| format!("connect to console socket {}", sock.display()))
+            .and_then(|s| {
+                use std::os::fd::AsFd;
+                rocker_sys::socket::send_with_fd(s.as_fd(), b"/dev/ptmx", master.as_fd())
+                    .context("send terminal to console socket")
+            });
+        if let Err(e) = sent {
+            created.abort();
+            return Err(e);
+        }
+    }
     let root_path = spec
         .root()
         .as_ref()

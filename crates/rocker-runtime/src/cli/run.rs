@@ -62,6 +62,7 @@ fn run_in(ctx: &Context, args: &Args) -> Result<(i32, PathBuf)> {
         &args.bundle,
         rocker_runtime::Gate::Pipe,
         args.pid_file.as_deref(),
+        args.console_socket.as_deref(),
     )?;
     let started = created.start()?;
     let cgroup_path = started.cgroup.path().to_path_buf();
