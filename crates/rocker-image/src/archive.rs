@@ -448,16 +448,6 @@ fn verified_json(store: &ImageStore, members: &Members, d: &Digest) -> Result<Ve
     Ok(bytes)
 }
 
-fn host_arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "386",
-        "powerpc64" => "ppc64le",
-        other => other,
-    }
-}
-
 fn plan_oci(store: &ImageStore, members: &Members, undo: &mut Undo) -> Result<Vec<Planned>> {
     let index: OciIndex = parse_json("index.json", &members.bytes(store, "index.json")?)?;
     let mut plans: Vec<Planned> = Vec::new();
@@ -540,7 +530,7 @@ fn image_manifest_for(store: &ImageStore, members: &Members, d: &Descriptor) -> 
             &digest.to_string(),
             &verified_json(store, members, &digest)?,
         )?;
-        let arch = host_arch();
+        let arch = crate::config::host_arch();
         let pick = index
             .manifests
             .iter()

@@ -43,7 +43,7 @@ pub(crate) fn import(
     }
     let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
     let config = ImageConfig {
-        architecture: host_arch().to_string(),
+        architecture: crate::config::host_arch().to_string(),
         os: "linux".to_string(),
         created: Some(created.clone()),
         config: Some(container),
@@ -77,16 +77,6 @@ pub(crate) fn import(
             store.rollback(undo);
             Err(e)
         }
-    }
-}
-
-fn host_arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "386",
-        "powerpc64" => "ppc64le",
-        other => other,
     }
 }
 

@@ -11,6 +11,7 @@ use rocker_api::models::{
     ContainerCreateBody, ContainerCreateResponse, ContainerInspect, ContainerState,
     ContainerSummary, ContainerWaitResponse, GraphDriverData, SummaryHostConfig,
 };
+use rocker_api::stdcopy::StdStream;
 use rocker_engine::logs::LogOptions;
 use rocker_engine::{Engine, Error, Record, Status, WaitCondition};
 use rocker_shim_proto::AttachStreams;
@@ -240,12 +241,8 @@ fn frame(tty: bool, stream: u8, data: &[u8]) -> Bytes {
     if tty {
         return Bytes::copy_from_slice(data);
     }
-    let mut b = Vec::with_capacity(data.len() + 8);
-    b.push(stream);
-    b.extend_from_slice(&[0, 0, 0]);
-    b.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    b.extend_from_slice(data);
-    Bytes::from(b)
+    let stream = StdStream::from_byte(stream).unwrap_or(StdStream::Stdout);
+    rocker_api::stdcopy::encode_frame(stream, data)
 }
 
 fn content_type(tty: bool) -> &'static str {

@@ -27,14 +27,6 @@ fn kernel_version() -> String {
         .unwrap_or_default()
 }
 
-fn arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    }
-}
-
 pub fn version() -> Res {
     let v = env!("CARGO_PKG_VERSION").to_string();
     json(
@@ -50,7 +42,7 @@ pub fn version() -> Res {
             git_commit: option_env!("ROCKER_GIT_COMMIT").unwrap_or("unknown").into(),
             go_version: "n/a (rust)".into(),
             os: "linux".into(),
-            arch: arch().into(),
+            arch: rocker_image::config::host_arch().into(),
             kernel_version: Some(kernel_version()),
             experimental: None,
             build_time: None,
