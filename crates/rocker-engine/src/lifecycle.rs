@@ -121,6 +121,14 @@ fn validate_host_config(hc: &HostConfig) -> Result<()> {
             rp.name
         )));
     }
+    match hc.log_config.r#type.as_str() {
+        "" | "json-file" | "none" => {}
+        other => {
+            return Err(Error::invalid(format!(
+                "logger: no log driver named '{other}' is registered (Rocker supports json-file and none)"
+            )))
+        }
+    }
     match hc.network_mode.as_str() {
         "" | "default" | "bridge" | "none" => {}
         other => {
@@ -172,7 +180,15 @@ impl Engine {
             host_config,
             ..
         } = body;
-        let host_config = host_config.unwrap_or_default();
+        let mut host_config = host_config.unwrap_or_default();
+        // Daemon defaults Docker records at create, which clients read back (docker-py
+        // only reads logs of a json-file container).
+        if host_config.log_config.r#type.is_empty() {
+            host_config.log_config.r#type = "json-file".into();
+        }
+        if host_config.shm_size == 0 {
+            host_config.shm_size = DEFAULT_SHM as i64;
+        }
         if config.image.is_empty() {
             return Err(Error::invalid("Config.Image must be set"));
         }

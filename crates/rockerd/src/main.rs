@@ -88,6 +88,19 @@ fn claim_socket(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The API socket is `root:rocker 0660`, as dockerd's is `root:docker`: members of the
+/// `rocker` group (if it exists) may use it, nobody else.
+fn restrict_socket(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(Some(group)) = nix::unistd::Group::from_name("rocker") {
+        nix::unistd::chown(path, None, Some(group.gid))
+            .with_context(|| format!("chown {}", path.display()))?;
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
+        .with_context(|| format!("chmod {}", path.display()))?;
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
     let explicit_config = args.config_file != Path::new("/etc/rocker/config.toml");
@@ -156,6 +169,7 @@ async fn serve(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener =
         UnixListener::bind(&socket).with_context(|| format!("binding {}", socket.display()))?;
+    restrict_socket(&socket)?;
     if let Some(p) = &pidfile {
         std::fs::write(p, format!("{}\n", std::process::id()))
             .with_context(|| format!("writing {}", p.display()))?;
