@@ -199,6 +199,28 @@ else
     echo "bench: runc not installed; skipped" >&2
 fi
 
+# --- the runtimes alone: create + start + delete of a `true` bundle -----------------------
+# Same bundle, same shell wrapper for each runtime; delete --force since `true` may still be
+# exiting when delete runs.
+cycle() {
+    local rt="$1" state="$2" id="$3"
+    printf '%q --root %q create --bundle %q %q && %q --root %q start %q && %q --root %q delete --force %q' \
+        "$rt" "$state" "$bundle" "$id" "$rt" "$state" "$id" "$rt" "$state" "$id"
+}
+if [ -n "${bundle:-}" ]; then
+    rt_results="$tmp/rt-results"
+    results_main="$results"
+    results="$rt_results"
+    : >"$results"
+    mkdir -p "$tmp/rt-state"
+    peer rocker-runtime sh -c "$(cycle "$bin/rocker-runtime" "$tmp/rt-state" "rtbench-$$")"
+    peer runc sh -c "$(cycle "$(command -v runc)" "$runc_root" "rcbench-$$")"
+    if command -v crun >/dev/null 2>&1; then
+        peer crun sh -c "$(cycle "$(command -v crun)" "$tmp/crun-state" "crbench-$$")"
+    fi
+    results="$results_main"
+fi
+
 # --- report -----------------------------------------------------------------------------
 echo
 python3 - "$results" <<'PY'
@@ -212,3 +234,17 @@ for name, (med, p90) in res.items():
     ratio = "-" if name == "rocker" or not base else f"{base[0] / med:.2f}"
     print(f"{label.get(name, name):<14}{med:>11.2f}{p90:>10.2f}{ratio:>13}")
 PY
+if [ -s "${rt_results:-/nonexistent}" ]; then
+    echo
+    echo "OCI runtime alone: create + start + delete of a busybox 'true' bundle"
+    python3 - "$rt_results" <<'PY'
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+res = {name: (float(med), float(p90)) for name, med, p90 in rows}
+base = res.get("rocker-runtime")
+print(f"{'runtime':<16}{'median ms':>11}{'p90 ms':>10}{'rocker/peer':>13}")
+for name, (med, p90) in res.items():
+    ratio = "-" if name == "rocker-runtime" or not base else f"{base[0] / med:.2f}"
+    print(f"{name:<16}{med:>11.2f}{p90:>10.2f}{ratio:>13}")
+PY
+fi
