@@ -12,9 +12,14 @@
 pub mod container;
 pub mod db;
 pub mod error;
+pub mod exec;
+mod image_delete;
 mod lifecycle;
 pub mod logs;
 pub mod names;
+pub mod registry;
+pub mod seccomp_profile;
+mod security;
 mod shim;
 pub mod signal;
 pub mod spec;
@@ -30,6 +35,8 @@ use tokio::sync::watch;
 
 pub use container::{Record, State, Status};
 pub use error::{Error, Kind, Result};
+pub use exec::ExecStarted;
+pub use image_delete::DeleteItem;
 pub use lifecycle::WaitCondition;
 
 /// Where the engine keeps things and how it runs containers.
@@ -43,6 +50,8 @@ pub struct Config {
     pub shim_bin: PathBuf,
     pub log_max_size: u64,
     pub log_max_files: u32,
+    /// Registries (`host[:port]`) that may be reached over plain HTTP.
+    pub insecure_registries: Vec<String>,
 }
 
 /// Progress of a container that waiters watch.
@@ -109,6 +118,8 @@ pub struct Engine {
     db: db::Db,
     pub images: rocker_image::ImageStore,
     containers: Mutex<Containers>,
+    /// Exec instances (in memory, as Docker keeps them).
+    execs: exec::ExecStore,
 }
 
 impl Engine {
@@ -131,6 +142,7 @@ impl Engine {
             db,
             images,
             containers: Mutex::new(Containers::default()),
+            execs: exec::ExecStore::default(),
         });
         engine.load_containers()?;
         engine.reconcile().await;

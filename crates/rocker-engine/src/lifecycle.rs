@@ -137,7 +137,7 @@ fn validate_host_config(hc: &HostConfig) -> Result<()> {
             )))
         }
     }
-    Ok(())
+    crate::security::validate(hc)
 }
 
 fn resources(hc: &HostConfig) -> spec::Resources {
@@ -444,7 +444,9 @@ impl Engine {
             },
             readonly_rootfs: hc.readonly_rootfs,
         };
-        spec::write(&dir, &spec::build(&input))?;
+        let mut doc = spec::build(&input);
+        crate::security::apply(&mut doc, hc)?;
+        spec::write(&dir, &doc)?;
         let lower = lowerdirs
             .iter()
             .map(|p| p.to_string_lossy().into_owned())

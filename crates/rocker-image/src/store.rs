@@ -610,6 +610,35 @@ impl ImageStore {
         Ok(())
     }
 
+    /// The layer blobs of an image, bottom first, with the media types recorded for them
+    /// (for push and save).
+    pub fn layer_blobs(&self, id: &str) -> Result<Vec<LayerBlob>> {
+        let conn = lock_db(&self.db);
+        let mut stmt = conn
+            .prepare(
+                "SELECT blob_digest, media_type FROM image_layers WHERE image_id = ?1 ORDER BY idx",
+            )
+            .map_err(db_err("read image layers"))?;
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(db_err("read image layers"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (d, media_type) = row.map_err(db_err("read image layers"))?;
+            let digest = Digest::parse(&d).map_err(|e| Error::InvalidConfig {
+                id: id.to_string(),
+                reason: e.to_string(),
+            })?;
+            out.push(LayerBlob {
+                digest,
+                media_type: Some(media_type),
+            });
+        }
+        Ok(out)
+    }
+
     /// Records `name@sha256:…` (the manifest digest a pull resolved) for an image, so
     /// `resolve("name@sha256:…")` finds it and it shows in RepoDigests.
     pub fn set_repo_digest(&self, reference: &Reference, image_id: &str) -> Result<()> {

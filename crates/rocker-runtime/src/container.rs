@@ -179,7 +179,10 @@ fn spawn(
         None => None,
     };
     let cloned = clone3(plan.clone_flags, cgroup_fd.as_ref().map(|f| f.as_fd()));
-    if let Some(own) = &saved_pidns {
+    // Only the caller switches back: the child is already where it belongs (and a setns
+    // there would fail and send a copy of the caller down the caller's error path).
+    let is_child = matches!(cloned, Ok(CloneResult::Child));
+    if let Some(own) = saved_pidns.as_ref().filter(|_| !is_child) {
         // Our own namespace: cannot fail short of kernel bugs, and we must not keep going
         // in the wrong one.
         if let Err(source) = setns(own.as_fd(), CloneFlags::CLONE_NEWPID) {

@@ -38,7 +38,7 @@ impl InitError {
 }
 
 /// `.map_err(step("set hostname"))` → "set hostname: EPERM: Operation not permitted".
-fn step<E: Display>(what: impl Display) -> impl FnOnce(E) -> InitError {
+pub(crate) fn step<E: Display>(what: impl Display) -> impl FnOnce(E) -> InitError {
     move |e| InitError::internal(format!("{what}: {e}"))
 }
 
@@ -138,12 +138,17 @@ fn setup_and_exec(args: &InitArgs<'_>) -> Result<Infallible, InitError> {
     }
     rootfs::finalize(plan)?;
     if args.console {
-        setup_console(plan, &args.channel)?;
+        setup_console(&plan.process, &args.channel)?;
     }
 
     for (res, soft, hard) in &plan.process.rlimits {
         nix::sys::resource::setrlimit(*res, *soft, *hard)
             .map_err(step(format!("set rlimit {res:?}")))?;
+    }
+    // As runc: without no_new_privs, loading a filter needs CAP_SYS_ADMIN, so it goes in
+    // while the init still has it; with no_new_privs, as late as possible (below).
+    if !plan.process.no_new_privs {
+        install_seccomp(plan)?;
     }
     switch_user(&plan.process)?;
     nix::unistd::chdir(cwd).map_err(step(format!("chdir to cwd {}", cwd.display())))?;
@@ -180,6 +185,9 @@ fn setup_and_exec(args: &InitArgs<'_>) -> Result<Infallible, InitError> {
 
     // CVE-2024-21626: nothing of ours may survive into the user process.
     rocker_sys::fs::set_cloexec_from(3).map_err(step("mark descriptors close-on-exec"))?;
+    if plan.process.no_new_privs {
+        install_seccomp(plan)?;
+    }
     let errno = match execve(&path, &plan.process.args, &plan.process.env) {
         Err(e) => e,
         Ok(never) => match never {},
@@ -187,10 +195,17 @@ fn setup_and_exec(args: &InitArgs<'_>) -> Result<Infallible, InitError> {
     Err(exec::exec_error(&path, errno))
 }
 
+fn install_seccomp(plan: &Plan) -> Result<(), InitError> {
+    match &plan.seccomp {
+        Some(filter) => crate::seccomp::install(filter).map_err(step("load seccomp filter")),
+        None => Ok(()),
+    }
+}
+
 /// Allocates the container's terminal on its own devpts (the root is pivoted already, so
 /// `/dev/ptmx` is the container's), makes the slave the process's stdio and controlling
 /// terminal, and sends the master to the parent.
-fn setup_console(plan: &Plan, channel: &Channel) -> Result<(), InitError> {
+pub(crate) fn setup_console(process: &ProcessPlan, channel: &Channel) -> Result<(), InitError> {
     use nix::fcntl::OFlag;
     let master = nix::pty::posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC)
         .map_err(step("open /dev/ptmx"))?;
@@ -202,13 +217,9 @@ fn setup_console(plan: &Plan, channel: &Channel) -> Result<(), InitError> {
         .write(true)
         .open(&name)
         .map_err(step(format!("open {name}")))?;
-    nix::unistd::fchown(
-        slave.as_raw_fd(),
-        Some(Uid::from_raw(plan.process.uid)),
-        None,
-    )
-    .map_err(step(format!("chown {name}")))?;
-    if let Some((rows, cols)) = plan.process.console_size {
+    nix::unistd::fchown(slave.as_raw_fd(), Some(Uid::from_raw(process.uid)), None)
+        .map_err(step(format!("chown {name}")))?;
+    if let Some((rows, cols)) = process.console_size {
         let _ = rocker_sys::term::set_winsize(slave.as_fd(), rows, cols);
     }
     for target in 0..3 {
@@ -226,7 +237,7 @@ fn setup_console(plan: &Plan, channel: &Channel) -> Result<(), InitError> {
 
 /// Puts the caller's three descriptors on 0, 1 and 2 (through copies above 2, so any
 /// overlap between the given numbers and 0..2 is harmless).
-fn install_stdio(stdio: &Stdio) -> Result<(), InitError> {
+pub(crate) fn install_stdio(stdio: &Stdio) -> Result<(), InitError> {
     let copies = [&stdio.stdin, &stdio.stdout, &stdio.stderr]
         .map(|fd| fd.try_clone().map_err(step("duplicate stdio")));
     for (target, fd) in copies.into_iter().enumerate() {
@@ -239,7 +250,7 @@ fn install_stdio(stdio: &Stdio) -> Result<(), InitError> {
 
 /// Bounding set, groups, uid/gid, then the other capability sets (kept across the uid
 /// change with PR_SET_KEEPCAPS).
-fn switch_user(p: &ProcessPlan) -> Result<(), InitError> {
+pub(crate) fn switch_user(p: &ProcessPlan) -> Result<(), InitError> {
     let caps_err = |what: &'static str| {
         move |e: caps::errors::CapsError| InitError::internal(format!("{what}: {e}"))
     };

@@ -12,15 +12,18 @@ pub mod cgroups;
 mod channel;
 mod container;
 mod exec;
+mod exec_process;
 mod init;
 pub mod mount_opts;
 mod rootfs;
+pub mod seccomp;
 pub mod spec;
 
 use serde::{Deserialize, Serialize};
 
 pub use cgroups::{Cgroup, Layout};
 pub use container::{create, release_fifo, CreateOptions, Created, Gate, Started, Stdio};
+pub use exec_process::{exec, ExecError, ExecOptions, ExecProcess};
 
 /// What kind of failure an error is; the API layer maps it to a status code and the shim
 /// maps the exec kinds to Docker's exit codes 127 / 126.

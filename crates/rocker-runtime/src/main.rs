@@ -49,6 +49,20 @@ enum Command {
     Kill(cli::kill::Args),
     /// Remove a stopped (or, with --force, any) container.
     Delete(cli::delete::Args),
+    /// Run a new process inside a running container.
+    Exec(cli::exec::Args),
+    /// List containers under the state root.
+    List(cli::list::Args),
+    /// List the processes of a container.
+    Ps(cli::ps::Args),
+    /// Freeze every process of a container.
+    Pause(cli::pause::Args),
+    /// Thaw a paused container.
+    Resume(cli::pause::Args),
+    /// Write a default config.json.
+    Spec(cli::spec_cmd::Args),
+    /// Print what this runtime supports (OCI features document).
+    Features,
 }
 
 fn main() -> ExitCode {
@@ -65,6 +79,13 @@ fn main() -> ExitCode {
         Command::State(a) => cli::state_cmd::run(&ctx, a).map(|()| 0),
         Command::Kill(a) => cli::kill::run(&ctx, a).map(|()| 0),
         Command::Delete(a) => cli::delete::run(&ctx, a).map(|()| 0),
+        Command::Exec(a) => cli::exec::run(&ctx, a),
+        Command::List(a) => cli::list::run(&ctx, a).map(|()| 0),
+        Command::Ps(a) => cli::ps::run(&ctx, a).map(|()| 0),
+        Command::Pause(a) => cli::pause::pause(&ctx, a).map(|()| 0),
+        Command::Resume(a) => cli::pause::resume(&ctx, a).map(|()| 0),
+        Command::Spec(a) => cli::spec_cmd::run(a).map(|()| 0),
+        Command::Features => cli::features::run().map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code & 0xff).unwrap_or(1)),
@@ -73,6 +94,10 @@ fn main() -> ExitCode {
             let code = e
                 .downcast_ref::<rocker_runtime::Error>()
                 .and_then(|e| e.exec_exit_code())
+                .or_else(|| {
+                    e.downcast_ref::<rocker_runtime::ExecError>()
+                        .and_then(|e| e.exec_exit_code())
+                })
                 .unwrap_or(1);
             ExitCode::from(u8::try_from(code).unwrap_or(1))
         }

@@ -83,6 +83,15 @@ const IGNORED_OPTIONS: &[&str] = &[
     "_netdev",
 ];
 
+/// Every option name this module understands (for `features`).
+pub fn known_options() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = FLAG_OPTIONS.iter().map(|(n, _, _)| *n).collect();
+    v.extend(PROPAGATION_OPTIONS.iter().map(|(n, _)| *n));
+    v.extend(["bind", "rbind"]);
+    v.extend(IGNORED_OPTIONS);
+    v
+}
+
 /// Parses an OCI mount option list.
 pub fn parse(options: &[String]) -> MountOptions {
     let mut out = MountOptions {

@@ -51,6 +51,8 @@ pub enum Error {
     InvalidSysctl(String),
     #[error("device path {0:?} is not under /dev")]
     InvalidDevicePath(PathBuf),
+    #[error(transparent)]
+    Seccomp(#[from] crate::seccomp::Error),
 }
 
 impl Error {
@@ -153,6 +155,8 @@ pub(crate) struct Plan {
     pub readonly_paths: Vec<PathBuf>,
     pub sysctl: Vec<(String, String)>,
     pub process: ProcessPlan,
+    /// The compiled `linux.seccomp` filter, installed by the init last before execve.
+    pub seccomp: Option<crate::seccomp::Filter>,
 }
 
 /// Lexically cleans an absolute container path (`..` stops at `/`).
@@ -281,6 +285,70 @@ fn default_devices() -> Vec<DevicePlan> {
     .collect()
 }
 
+/// Validates a spec's process and converts it to the form the init (or an exec'd process)
+/// applies.
+pub(crate) fn process_plan(process: &oci_spec::runtime::Process) -> Result<ProcessPlan> {
+    let args = process.args().as_deref().unwrap_or_default();
+    if args.is_empty() || args[0].is_empty() {
+        return Err(Error::MissingArgs);
+    }
+    let args = args
+        .iter()
+        .map(|a| cstring(a, "process.args"))
+        .collect::<Result<Vec<_>>>()?;
+    let env_list = process.env().as_deref().unwrap_or_default();
+    let env = env_list
+        .iter()
+        .map(|e| cstring(e, "process.env"))
+        .collect::<Result<Vec<_>>>()?;
+    let path_env = env_list
+        .iter()
+        .rev()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .map(str::to_string);
+    if !process.cwd().is_absolute() {
+        return Err(Error::RelativeCwd(process.cwd().clone()));
+    }
+    let caps = match process.capabilities() {
+        Some(c) => Some(CapsPlan {
+            bounding: caps_set(c.bounding().as_ref())?,
+            effective: caps_set(c.effective().as_ref())?,
+            inheritable: caps_set(c.inheritable().as_ref())?,
+            permitted: caps_set(c.permitted().as_ref())?,
+            ambient: caps_set(c.ambient().as_ref())?,
+        }),
+        None => None,
+    };
+    let mut rlimits = Vec::new();
+    for r in process.rlimits().iter().flatten() {
+        let res = rlimit_resource(r.typ())
+            .ok_or_else(|| Error::UnsupportedRlimit(r.typ().to_string()))?;
+        rlimits.push((res, r.soft(), r.hard()));
+    }
+    let user = process.user();
+    Ok(ProcessPlan {
+        args,
+        env,
+        path_env,
+        cwd: clean_absolute(process.cwd()).unwrap_or_else(|| PathBuf::from("/")),
+        uid: user.uid(),
+        gid: user.gid(),
+        additional_gids: user.additional_gids().clone().unwrap_or_default(),
+        umask: user.umask(),
+        caps,
+        no_new_privs: process.no_new_privileges().unwrap_or(false),
+        rlimits,
+        oom_score_adj: process.oom_score_adj(),
+        terminal: process.terminal().unwrap_or(false),
+        console_size: process.console_size().as_ref().map(|b| {
+            (
+                u16::try_from(b.height()).unwrap_or(u16::MAX),
+                u16::try_from(b.width()).unwrap_or(u16::MAX),
+            )
+        }),
+    })
+}
+
 /// Validates `spec` and builds the init plan. `bundle` must be absolute.
 pub(crate) fn plan(spec: &Spec, bundle: &Path, rootfs_mounts: &[Mount]) -> Result<Plan> {
     let process = spec.process().as_ref().ok_or(Error::MissingProcess)?;
@@ -327,66 +395,7 @@ pub(crate) fn plan(spec: &Spec, bundle: &Path, rootfs_mounts: &[Mount]) -> Resul
         return Err(Error::HostnameWithoutUts);
     }
 
-    // Process.
-    let args = process.args().as_deref().unwrap_or_default();
-    if args.is_empty() || args[0].is_empty() {
-        return Err(Error::MissingArgs);
-    }
-    let args = args
-        .iter()
-        .map(|a| cstring(a, "process.args"))
-        .collect::<Result<Vec<_>>>()?;
-    let env_list = process.env().as_deref().unwrap_or_default();
-    let env = env_list
-        .iter()
-        .map(|e| cstring(e, "process.env"))
-        .collect::<Result<Vec<_>>>()?;
-    let path_env = env_list
-        .iter()
-        .rev()
-        .find_map(|e| e.strip_prefix("PATH="))
-        .map(str::to_string);
-    if !process.cwd().is_absolute() {
-        return Err(Error::RelativeCwd(process.cwd().clone()));
-    }
-    let caps = match process.capabilities() {
-        Some(c) => Some(CapsPlan {
-            bounding: caps_set(c.bounding().as_ref())?,
-            effective: caps_set(c.effective().as_ref())?,
-            inheritable: caps_set(c.inheritable().as_ref())?,
-            permitted: caps_set(c.permitted().as_ref())?,
-            ambient: caps_set(c.ambient().as_ref())?,
-        }),
-        None => None,
-    };
-    let mut rlimits = Vec::new();
-    for r in process.rlimits().iter().flatten() {
-        let res = rlimit_resource(r.typ())
-            .ok_or_else(|| Error::UnsupportedRlimit(r.typ().to_string()))?;
-        rlimits.push((res, r.soft(), r.hard()));
-    }
-    let user = process.user();
-    let process_plan = ProcessPlan {
-        args,
-        env,
-        path_env,
-        cwd: clean_absolute(process.cwd()).unwrap_or_else(|| PathBuf::from("/")),
-        uid: user.uid(),
-        gid: user.gid(),
-        additional_gids: user.additional_gids().clone().unwrap_or_default(),
-        umask: user.umask(),
-        caps,
-        no_new_privs: process.no_new_privileges().unwrap_or(false),
-        rlimits,
-        oom_score_adj: process.oom_score_adj(),
-        terminal: process.terminal().unwrap_or(false),
-        console_size: process.console_size().as_ref().map(|b| {
-            (
-                u16::try_from(b.height()).unwrap_or(u16::MAX),
-                u16::try_from(b.width()).unwrap_or(u16::MAX),
-            )
-        }),
-    };
+    let process_plan = process_plan(process)?;
 
     // Mounts and devices.
     let root_propagation = match linux.rootfs_propagation().as_deref() {
@@ -474,6 +483,11 @@ pub(crate) fn plan(spec: &Spec, bundle: &Path, rootfs_mounts: &[Mount]) -> Resul
         readonly_paths: paths(linux.readonly_paths()),
         sysctl,
         process: process_plan,
+        seccomp: linux
+            .seccomp()
+            .as_ref()
+            .map(crate::seccomp::compile_cached)
+            .transpose()?,
     })
 }
 

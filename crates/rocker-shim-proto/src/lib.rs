@@ -8,7 +8,8 @@
 //! one [`Request`] and one [`Response`]; an `Attach` request turns the connection into a raw
 //! stream afterwards (Docker's stdcopy frames without a TTY, raw bytes with one; bytes the
 //! daemon writes become the container's stdin), and a `Wait` request gets its response only
-//! when the container exits.
+//! when the container exits. An `Exec` request runs a process in the container and turns
+//! its connection into that process's stream the same way; `ExecWait` answers at its exit.
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -107,9 +108,34 @@ pub enum Request {
     Resize { height: u16, width: u16 },
     /// Close the container's stdin.
     CloseStdin,
+    /// Run a process inside the container. Answered with [`Response::ExecStarted`] (or an
+    /// error); unless `detach`, the connection then carries the process's stdio exactly like
+    /// an `Attach` stream (stdcopy frames without `tty`, raw bytes with it; stdin from the
+    /// connection when `attach.stdin`), and is closed once the process has exited and its
+    /// output is sent.
+    Exec {
+        exec_id: String,
+        /// An OCI `Process`.
+        process: serde_json::Value,
+        tty: bool,
+        attach: AttachStreams,
+        detach: bool,
+    },
+    /// Answered with [`Response::Exited`] when that exec exits (at once if it has).
+    ExecWait { exec_id: String },
+    /// Resize an exec's terminal.
+    ExecResize {
+        exec_id: String,
+        height: u16,
+        width: u16,
+    },
+    /// Send a signal to an exec's process.
+    ExecKill { exec_id: String, signal: i32 },
 }
 
-/// The answer to a [`Request`].
+/// The answer to a [`Request`]. `ExecStarted`: an exec's process runs as `pid` (in the
+/// shim's pid namespace); `ExecFailed`: it could not be started, `exit_code` is Docker's
+/// (127 not found, 126 otherwise).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Response {
@@ -117,6 +143,8 @@ pub enum Response {
     State { pid: i32, running: bool },
     Exited(ExitRecord),
     Error { message: String },
+    ExecStarted { pid: i32 },
+    ExecFailed { message: String, exit_code: i32 },
 }
 
 /// Errors of the framing layer.

@@ -7,6 +7,7 @@
 //! json-file log, serves attach/kill/wait on a control socket, reaps the container, records
 //! the exit on disk and removes the container's cgroup. Single-threaded, no async runtime.
 
+mod exec;
 mod logfile;
 mod monitor;
 mod stdio;
@@ -38,6 +39,11 @@ fn run(state_dir: &Path) -> Result<i32> {
         &fs::read(state_dir.join(CONFIG_FILE)).context("reading shim config")?,
     )
     .context("parsing shim config")?;
+    // State dirs are <exec-root>/shims/<id>: compiled seccomp filters are shared by all
+    // containers of the daemon in <exec-root>/seccomp.
+    if let Some(exec_root) = state_dir.parent().and_then(Path::parent) {
+        rocker_runtime::seccomp::set_cache_dir(exec_root.join("seccomp"));
+    }
 
     // Our own session: signals aimed at the daemon's process group or terminal never reach us.
     // (Rust already ignores SIGPIPE in this process, so a vanished peer is an EPIPE error.)

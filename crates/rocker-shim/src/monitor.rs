@@ -128,6 +128,11 @@ pub struct Monitor {
     /// Set once the exit is recorded on disk and announced.
     exit: Option<ExitRecord>,
     exited_at: Option<Instant>,
+    /// The container id and seccomp profile, for execs.
+    id: String,
+    seccomp: Option<oci_spec::runtime::LinuxSeccomp>,
+    /// Processes exec'd into the container.
+    execs: crate::exec::Execs,
 }
 
 #[derive(Clone, Copy)]
@@ -138,6 +143,7 @@ enum Src {
     Stdin,
     Listener,
     Client(u64),
+    Exec(crate::exec::ExecSrc),
 }
 
 impl Monitor {
@@ -214,6 +220,9 @@ impl Monitor {
             pending_exit: None,
             exit: None,
             exited_at: None,
+            id: cfg.id.clone(),
+            seccomp: spec.linux().as_ref().and_then(|l| l.seccomp().clone()),
+            execs: crate::exec::Execs::default(),
         };
         if let (Some(fd), Some(streams)) = (initial_attach, cfg.initial_attach) {
             if let Ok(c) = Client::new(UnixStream::from(fd), Mode::Attach(streams)) {
@@ -297,6 +306,9 @@ impl Monitor {
                 srcs.push((Src::Client(*id), c.sock.as_fd(), f));
             }
         }
+        for (src, fd, f) in self.execs.poll_fds() {
+            srcs.push((Src::Exec(src), fd, f));
+        }
         let mut fds: Vec<PollFd<'_>> = srcs.iter().map(|(_, fd, f)| PollFd::new(*fd, *f)).collect();
         match poll(&mut fds, timeout) {
             Ok(_) => {}
@@ -336,6 +348,10 @@ impl Monitor {
                 self.client_ready(id, flags);
                 Ok(())
             }
+            Src::Exec(src) => {
+                self.execs.handle(src, flags);
+                Ok(())
+            }
         }
     }
 
@@ -349,6 +365,8 @@ impl Monitor {
             Err(e) => return Err(e).context("waiting for the container"),
         };
         let oom_killed = self.cgroup.oom_killed().unwrap_or(false);
+        // Execs die with the pid namespace; make sure of it, without waiting for them.
+        self.execs.kill_all();
         self.exited_at = Some(Instant::now());
         self.pending_exit = Some(ExitRecord {
             exit_code: status,
@@ -598,6 +616,49 @@ impl Monitor {
                 self.close_stdin();
                 Response::Ok
             }
+            Request::Exec {
+                exec_id,
+                process,
+                tty,
+                attach,
+                detach,
+            } if self.exited_at.is_none() => {
+                // The connection becomes the exec's stream: the exec machinery owns it now.
+                let Some(c) = self.clients.remove(&id) else {
+                    return false;
+                };
+                let ctr = crate::exec::Container {
+                    id: &self.id,
+                    init_pid: self.pid,
+                    cgroup: &self.cgroup,
+                    seccomp: self.seccomp.as_ref(),
+                };
+                let req = crate::exec::ExecRequest {
+                    exec_id,
+                    process,
+                    tty,
+                    attach,
+                    detach,
+                };
+                self.execs.start(&ctr, req, c.sock, &rest);
+                return false;
+            }
+            Request::Exec { .. } => Response::Error {
+                message: format!("Container {} is not running", self.id),
+            },
+            Request::ExecWait { exec_id } => {
+                let Some(c) = self.clients.remove(&id) else {
+                    return false;
+                };
+                self.execs.wait(exec_id, c.sock);
+                return false;
+            }
+            Request::ExecResize {
+                exec_id,
+                height,
+                width,
+            } => self.execs.resize(&exec_id, height, width),
+            Request::ExecKill { exec_id, signal } => self.execs.kill(&exec_id, signal),
         };
         let Some(c) = self.clients.get_mut(&id) else {
             return false;

@@ -11,6 +11,7 @@
 pub mod fs;
 pub mod net;
 pub mod process;
+pub mod seccomp;
 pub mod socket;
 pub mod term;
 

@@ -171,6 +171,7 @@ pub fn inspect(engine: &Arc<Engine>, id: &str) -> Res {
             data: graph,
         },
         config: Some(config),
+        exec_ids: engine.exec_ids(&rec.id),
         ..Default::default()
     };
     json(StatusCode::OK, &out)

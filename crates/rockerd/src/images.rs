@@ -189,3 +189,144 @@ pub fn inspect(engine: &Arc<Engine>, name: &str) -> Res {
         },
     }
 }
+
+/// Credentials from Docker's `X-Registry-Auth` header, if any.
+fn registry_auth(req: &Request<Incoming>) -> Option<rocker_registry::Credentials> {
+    req.headers()
+        .get("X-Registry-Auth")
+        .and_then(|v| v.to_str().ok())
+        .and_then(rocker_registry::Credentials::from_registry_auth)
+}
+
+/// Streams the engine's progress messages to the client until the sender is dropped.
+fn forward_progress(
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<JsonMessage>,
+    tx: tokio::sync::mpsc::Sender<Bytes>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(m) = rx.recv().await {
+            if tx.send(message_line(&m)).await.is_err() {
+                break;
+            }
+        }
+    })
+}
+
+/// `POST /images/create?fromImage=NAME&tag=TAG`: pull. The manifest is resolved before the
+/// 200 goes out, so an unknown image gets a plain 404; later failures are stream lines.
+pub async fn pull(engine: &Arc<Engine>, q: &Query, req: Request<Incoming>) -> Res {
+    let from = q.get("fromImage").unwrap_or("");
+    let reference = match rocker_engine::registry::pull_reference(from, q.get("tag").unwrap_or(""))
+    {
+        Ok(r) => r,
+        Err(e) => return from_engine(&e),
+    };
+    let creds = registry_auth(&req);
+    let plan = match engine.pull_resolve(reference, creds).await {
+        Ok(p) => p,
+        Err(e) => return from_engine(&e),
+    };
+    let (res, tx) = http::stream(StatusCode::OK, "application/json");
+    let engine = engine.clone();
+    tokio::spawn(async move {
+        let (ptx, prx) = tokio::sync::mpsc::unbounded_channel();
+        let fwd = forward_progress(prx, tx.clone());
+        let result = engine.pull_fetch(plan, &ptx).await;
+        drop(ptx);
+        let _ = fwd.await;
+        if let Err(e) = result {
+            let _ = tx.send(message_line(&JsonMessage::error(e.message))).await;
+        }
+    });
+    res
+}
+
+/// `POST /images/{name}/push?tag=`: pushes one tag, or every tag of the repository.
+pub async fn push(engine: &Arc<Engine>, name: &str, q: &Query, req: Request<Incoming>) -> Res {
+    let targets = match engine.push_targets(name, q.get("tag").unwrap_or("")) {
+        Ok(t) => t,
+        Err(e) => return from_engine(&e),
+    };
+    let creds = registry_auth(&req);
+    let (res, tx) = http::stream(StatusCode::OK, "application/json");
+    let engine = engine.clone();
+    tokio::spawn(async move {
+        let (ptx, prx) = tokio::sync::mpsc::unbounded_channel();
+        let fwd = forward_progress(prx, tx.clone());
+        let mut failure = None;
+        if let Some(first) = targets.first() {
+            let _ = ptx.send(JsonMessage::status(
+                format!("The push refers to repository [{}]", first.familiar_name()),
+                None,
+            ));
+        }
+        for t in &targets {
+            if let Err(e) = engine.push(t, creds.clone(), &ptx).await {
+                failure = Some(e);
+                break;
+            }
+        }
+        drop(ptx);
+        let _ = fwd.await;
+        if let Some(e) = failure {
+            let _ = tx.send(message_line(&JsonMessage::error(e.message))).await;
+        }
+    });
+    res
+}
+
+/// `POST /images/{name}/tag?repo=&tag=`: 201 on success.
+pub fn tag(engine: &Arc<Engine>, name: &str, q: &Query) -> Res {
+    match engine.tag_image(
+        name,
+        q.get("repo").unwrap_or(""),
+        q.get("tag").unwrap_or(""),
+    ) {
+        Ok(()) => http::empty(StatusCode::CREATED),
+        Err(e) => from_engine(&e),
+    }
+}
+
+/// `DELETE /images/{name}?force=`: Docker's list of `{"Untagged": …}` / `{"Deleted": …}`.
+pub fn remove(engine: &Arc<Engine>, name: &str, q: &Query) -> Res {
+    match engine.remove_image(name, q.flag("force")) {
+        Ok(items) => json(StatusCode::OK, &items),
+        Err(e) => from_engine(&e),
+    }
+}
+
+/// `POST /auth` (`docker login`): checks the credentials against the registry; a refusal is
+/// a 401 with the registry's answer, as dockerd gives.
+pub async fn login(engine: &Arc<Engine>, req: Request<Incoming>) -> Res {
+    #[derive(serde::Deserialize, Default)]
+    #[serde(default)]
+    struct AuthConfig {
+        username: String,
+        password: String,
+        serveraddress: String,
+    }
+    let body = match crate::containers::read_body(req).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let cfg: AuthConfig = match serde_json::from_slice(&body) {
+        Ok(c) => c,
+        Err(e) => {
+            return http::error_response(StatusCode::BAD_REQUEST, &format!("invalid JSON: {e}"))
+        }
+    };
+    let creds = rocker_registry::Credentials {
+        username: cfg.username,
+        password: cfg.password,
+    };
+    match engine.registry_login(&cfg.serveraddress, &creds).await {
+        Ok(()) => json(
+            StatusCode::OK,
+            &serde_json::json!({"Status": "Login Succeeded", "IdentityToken": ""}),
+        ),
+        Err(e) if e.kind == rocker_engine::Kind::InvalidArgument => {
+            http::error_response(StatusCode::UNAUTHORIZED, &e.message)
+        }
+        Err(e) => from_engine(&e),
+    }
+}

@@ -8,6 +8,7 @@
 
 mod config;
 mod containers;
+mod exec;
 mod http;
 mod images;
 mod router;
@@ -54,6 +55,9 @@ struct Args {
     /// Enable debug output.
     #[arg(short = 'D', long)]
     debug: bool,
+    /// A registry (`host[:port]`) that may be reached over plain HTTP; repeatable.
+    #[arg(long = "insecure-registry")]
+    insecure_registry: Vec<String>,
 }
 
 fn socket_path(host: &str) -> Result<PathBuf> {
@@ -146,6 +150,12 @@ fn main() -> Result<()> {
         shim_bin: shim_binary()?,
         log_max_size: config::parse_size(file.log.max_size.as_deref().unwrap_or("10m"))?,
         log_max_files: file.log.max_file.unwrap_or(3).max(1),
+        insecure_registries: args
+            .insecure_registry
+            .iter()
+            .chain(&file.registry.insecure_registries)
+            .cloned()
+            .collect(),
     };
     let pidfile = args.pidfile.or(file.daemon.pidfile);
 

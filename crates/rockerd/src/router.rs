@@ -9,7 +9,7 @@ use rocker_api::models::{API_VERSION, MIN_API_VERSION};
 use rocker_engine::Engine;
 
 use crate::http::{error_response, Query, Res};
-use crate::{containers, images, system};
+use crate::{containers, exec, images, system};
 
 /// Splits `/v1.43/containers/json` into (`Some("1.43")`, `/containers/json`).
 fn split_version(path: &str) -> (Option<&str>, &str) {
@@ -65,6 +65,7 @@ pub async fn route(engine: Arc<Engine>, req: Request<Incoming>) -> Res {
         (&Method::GET | &Method::HEAD, ["_ping"]) => system::ping(&method),
         (&Method::GET, ["version"]) => system::version(),
         (&Method::GET, ["info"]) => system::info(&engine),
+        (&Method::POST, ["auth"]) => images::login(&engine, req).await,
 
         (&Method::POST, ["containers", "create"]) => containers::create(&engine, &q, req).await,
         (&Method::GET, ["containers", "json"]) => containers::list(&engine, &q),
@@ -79,10 +80,26 @@ pub async fn route(engine: Arc<Engine>, req: Request<Incoming>) -> Res {
             containers::attach(&engine, id, &q, req).await
         }
         (&Method::POST, ["containers", id, "resize"]) => containers::resize(&engine, id, &q).await,
+        (&Method::POST, ["containers", id, "exec"]) => exec::create(&engine, id, req).await,
+        (&Method::POST, ["exec", id, "start"]) => exec::start(&engine, id, req).await,
+        (&Method::POST, ["exec", id, "resize"]) => exec::resize(&engine, id, &q).await,
+        (&Method::GET, ["exec", id, "json"]) => exec::inspect(&engine, id),
 
         (&Method::GET, ["images", "json"]) => images::list(&engine, &q),
         (&Method::POST, ["images", "load"]) => images::load(&engine, &q, req),
+        (&Method::POST, ["images", "create"]) if q.get("fromImage").is_some() => {
+            images::pull(&engine, &q, req).await
+        }
         (&Method::POST, ["images", "create"]) => images::create(&engine, &q, req),
+        (&Method::POST, ["images", name @ .., "push"]) if !name.is_empty() => {
+            images::push(&engine, &name.join("/"), &q, req).await
+        }
+        (&Method::POST, ["images", name @ .., "tag"]) if !name.is_empty() => {
+            images::tag(&engine, &name.join("/"), &q)
+        }
+        (&Method::DELETE, ["images", name @ ..]) if !name.is_empty() => {
+            images::remove(&engine, &name.join("/"), &q)
+        }
         (&Method::GET, ["images", name @ .., "json"]) if !name.is_empty() => {
             images::inspect(&engine, &name.join("/"))
         }

@@ -66,11 +66,13 @@ impl AsyncWrite for HijackedStream {
     }
 }
 
-/// Sends `POST path` with upgrade headers on a fresh connection and returns the raw stream.
+/// Sends `POST path` with upgrade headers (and `json` as the body, if any) on a fresh
+/// connection and returns the raw stream.
 pub(crate) async fn hijack(
     socket: &Path,
     host: &str,
     path: &str,
+    json: Option<&[u8]>,
 ) -> Result<HijackedStream, ClientError> {
     let mut stream = UnixStream::connect(socket)
         .await
@@ -82,13 +84,20 @@ pub(crate) async fn hijack(
         path: path.to_string(),
         source,
     };
+    let (content_type, body) = match json {
+        Some(b) => ("application/json", b),
+        None => ("text/plain", &[][..]),
+    };
     let req = format!(
         "POST {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: {}\r\n\
-         Content-Type: text/plain\r\nContent-Length: 0\r\n\
+         Content-Type: {content_type}\r\nContent-Length: {}\r\n\
          Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n",
-        super::USER_AGENT
+        super::USER_AGENT,
+        body.len()
     );
-    stream.write_all(req.as_bytes()).await.map_err(io_err)?;
+    let mut head = req.into_bytes();
+    head.extend_from_slice(body);
+    stream.write_all(&head).await.map_err(io_err)?;
 
     let mut buf = Vec::with_capacity(1024);
     let head_end = loop {

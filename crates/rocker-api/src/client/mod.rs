@@ -8,8 +8,10 @@
 mod body;
 mod containers;
 mod error;
+mod exec;
 mod hijack;
 mod images;
+mod images_registry;
 mod system;
 
 use std::io;
@@ -34,6 +36,7 @@ pub use containers::{
 pub use error::ClientError;
 pub use hijack::HijackedStream;
 pub use images::ImportOptions;
+pub use images_registry::{split_reference, ImageDeleteItem};
 
 use crate::models::API_VERSION;
 
@@ -215,7 +218,7 @@ impl Client {
         query: &Query,
     ) -> Result<HijackedStream, ClientError> {
         let uri = format!("/v{API_VERSION}{path}{}", query.encode());
-        hijack::hijack(&self.socket, &self.host, &uri).await
+        hijack::hijack(&self.socket, &self.host, &uri, None).await
     }
 }
 

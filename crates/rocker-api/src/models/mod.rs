@@ -8,6 +8,7 @@
 mod container;
 mod container_config;
 mod de;
+mod exec;
 mod host_config;
 mod image;
 mod message;
@@ -22,6 +23,7 @@ pub use container_config::{
     ContainerConfig, ContainerCreateBody, EmptyObject, EndpointIpamConfig, EndpointSettings,
     HealthConfig, NetworkingConfig,
 };
+pub use exec::{ExecConfig, ExecInspect, ExecProcessConfig, ExecStartConfig};
 pub use host_config::{
     BindOptions, DeviceMapping, DeviceRequest, HostConfig, LogConfig, Mount, PortBinding,
     RestartPolicy, ThrottleDevice, TmpfsOptions, Ulimit, VolumeDriverConfig, VolumeOptions,

@@ -3,8 +3,14 @@
 
 pub mod create;
 pub mod delete;
+pub mod exec;
+pub mod features;
 pub mod kill;
+pub mod list;
+pub mod pause;
+pub mod ps;
 pub mod run;
+pub mod spec_cmd;
 pub mod start;
 pub mod state;
 pub mod state_cmd;

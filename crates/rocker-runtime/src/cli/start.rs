@@ -14,7 +14,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let state = State::load(&ctx.root, &args.id)?;
     match state.status {
         Status::Created => {}
-        Status::Running => bail!("container {} is already running", args.id),
+        Status::Running | Status::Paused => bail!("container {} is already running", args.id),
         Status::Stopped => bail!("container {} is stopped", args.id),
     }
     let fifo = fifo_path(&container_dir(&ctx.root, &args.id)?);

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub enum Status {
     Created,
     Running,
+    Paused,
     Stopped,
 }
 
@@ -97,6 +98,8 @@ impl State {
             Status::Stopped
         } else if fifo_path(dir).exists() {
             Status::Created
+        } else if dir.join(super::pause::PAUSED_MARKER).exists() {
+            Status::Paused
         } else {
             Status::Running
         }

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use clap::Args;
 use rocker_api::models::{
-    ContainerConfig, ContainerCreateBody, EmptyObject, HostConfig, RestartPolicy, Ulimit,
+    ContainerConfig, ContainerCreateBody, DeviceMapping, EmptyObject, HostConfig, RestartPolicy,
+    Ulimit,
 };
 
 use crate::envfile::{expand_env_flag, read_env_file};
@@ -115,6 +116,27 @@ pub struct ContainerFlags {
     /// Runtime to use for this container
     #[arg(long)]
     pub runtime: Option<String>,
+    /// Add a host device to the container (host[:container][:permissions])
+    #[arg(long)]
+    pub device: Vec<String>,
+    /// Sysctl options (key=value)
+    #[arg(long)]
+    pub sysctl: Vec<String>,
+    /// MEMs in which to allow execution (0-3, 0,1)
+    #[arg(long = "cpuset-mems")]
+    pub cpuset_mems: Option<String>,
+    /// Disable OOM Killer
+    #[arg(long = "oom-kill-disable")]
+    pub oom_kill_disable: bool,
+    /// Tune host's OOM preferences (-1000 to 1000)
+    #[arg(long = "oom-score-adj", allow_hyphen_values = true)]
+    pub oom_score_adj: Option<i64>,
+    /// Tune container memory swappiness (0 to 100)
+    #[arg(long = "memory-swappiness", allow_hyphen_values = true)]
+    pub memory_swappiness: Option<i64>,
+    /// Block IO (relative weight), between 10 and 1000, or 0 to disable
+    #[arg(long = "blkio-weight")]
+    pub blkio_weight: Option<u16>,
 }
 
 impl ContainerFlags {
@@ -180,7 +202,26 @@ impl ContainerFlags {
             extra_hosts: Some(self.add_host.clone()),
             privileged: self.privileged,
             readonly_rootfs: self.read_only,
-            security_opt: Some(self.security_opt.clone()),
+            security_opt: Some(security_opts(&self.security_opt)?),
+            devices: (!self.device.is_empty())
+                .then(|| self.device.iter().map(|d| parse_device(d)).collect())
+                .transpose()?,
+            sysctls: (!self.sysctl.is_empty())
+                .then(|| {
+                    self.sysctl
+                        .iter()
+                        .map(|kv| match kv.split_once('=') {
+                            Some((k, v)) => Ok((k.to_string(), v.to_string())),
+                            None => Err(format!("invalid argument \"{kv}\" for \"--sysctl\" flag: sysctl '{kv}' is not allowed")),
+                        })
+                        .collect()
+                })
+                .transpose()?,
+            cpuset_mems: self.cpuset_mems.clone().unwrap_or_default(),
+            oom_kill_disable: self.oom_kill_disable.then_some(true),
+            oom_score_adj: self.oom_score_adj.unwrap_or(0),
+            memory_swappiness: self.memory_swappiness,
+            blkio_weight: self.blkio_weight.unwrap_or(0),
             tmpfs: (!self.tmpfs.is_empty()).then(|| {
                 self.tmpfs
                     .iter()
@@ -238,6 +279,54 @@ fn parse_restart(s: Option<&str>) -> Result<RestartPolicy, String> {
         }),
         _ => Err(format!("invalid restart policy: unknown policy '{name}'")),
     }
+}
+
+/// As the docker CLI: `seccomp=FILE` is sent as the file's content, `key:value` as
+/// `key=value`.
+fn security_opts(opts: &[String]) -> Result<Vec<String>, String> {
+    let mut out = Vec::with_capacity(opts.len());
+    for opt in opts {
+        if opt == "no-new-privileges" {
+            out.push(opt.clone());
+            continue;
+        }
+        let (key, value) = opt
+            .split_once('=')
+            .or_else(|| opt.split_once(':'))
+            .ok_or_else(|| format!("Invalid --security-opt: {opt:?}"))?;
+        if key == "seccomp" && value != "unconfined" && value != "builtin" {
+            let content = std::fs::read_to_string(value)
+                .map_err(|e| format!("opening seccomp profile ({value}) failed: {e}"))?;
+            let compact: serde_json::Value = serde_json::from_str(&content).map_err(|e| {
+                format!("compacting json for seccomp profile ({value}) failed: {e}")
+            })?;
+            out.push(format!("seccomp={compact}"));
+        } else {
+            out.push(format!("{key}={value}"));
+        }
+    }
+    Ok(out)
+}
+
+/// `host[:container][:permissions]`.
+fn parse_device(s: &str) -> Result<DeviceMapping, String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let is_mode = |m: &str| !m.is_empty() && m.chars().all(|c| "rwm".contains(c));
+    let (host, inside, perms) = match parts.as_slice() {
+        [h] => (*h, *h, "rwm"),
+        [h, m] if is_mode(m) => (*h, *h, *m),
+        [h, c] => (*h, *c, "rwm"),
+        [h, c, m] if is_mode(m) => (*h, *c, *m),
+        _ => return Err(format!("invalid device specification: {s}")),
+    };
+    if host.is_empty() || !inside.starts_with('/') {
+        return Err(format!("invalid device specification: {s}"));
+    }
+    Ok(DeviceMapping {
+        path_on_host: host.to_string(),
+        path_in_container: inside.to_string(),
+        cgroup_permissions: perms.to_string(),
+    })
 }
 
 /// `name=soft[:hard]`.
@@ -357,6 +446,87 @@ mod tests {
             Some((10, 20))
         );
         assert_eq!(hc.network_mode, "default");
+    }
+
+    #[test]
+    fn security_and_device_flags_map_to_host_config() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("profile.json");
+        std::fs::write(&f, "{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\"\n}\n").expect("write");
+        let seccomp = format!("seccomp={}", f.display());
+        let r = run_args(&[
+            "--cap-add",
+            "SYS_ADMIN",
+            "--cap-drop",
+            "ALL",
+            "--privileged",
+            "--read-only",
+            "--security-opt",
+            &seccomp,
+            "--security-opt",
+            "no-new-privileges:true",
+            "--device",
+            "/dev/null:/dev/n:r",
+            "--device",
+            "/dev/zero",
+            "--sysctl",
+            "net.ipv4.ip_forward=1",
+            "--cpuset-cpus",
+            "0",
+            "--cpuset-mems",
+            "0",
+            "--memory-swappiness",
+            "10",
+            "--oom-kill-disable",
+            "--oom-score-adj",
+            "-5",
+            "--blkio-weight",
+            "300",
+            "img",
+        ]);
+        let b = r
+            .flags
+            .to_create_body(&r.image, &r.command, r.detach)
+            .expect("body");
+        let hc = b.host_config.expect("host config");
+        assert_eq!(hc.cap_add, Some(vec!["SYS_ADMIN".to_string()]));
+        assert_eq!(hc.cap_drop, Some(vec!["ALL".to_string()]));
+        assert!(hc.privileged && hc.readonly_rootfs);
+        assert_eq!(
+            hc.security_opt,
+            Some(vec![
+                r#"seccomp={"defaultAction":"SCMP_ACT_ALLOW"}"#.to_string(),
+                "no-new-privileges=true".to_string()
+            ])
+        );
+        let devices = hc.devices.expect("devices");
+        assert_eq!(
+            (
+                devices[0].path_in_container.as_str(),
+                devices[0].cgroup_permissions.as_str()
+            ),
+            ("/dev/n", "r")
+        );
+        assert_eq!(devices[1].path_in_container, "/dev/zero");
+        assert_eq!(hc.sysctls.expect("sysctls")["net.ipv4.ip_forward"], "1");
+        assert_eq!(
+            (hc.cpuset_cpus.as_str(), hc.cpuset_mems.as_str()),
+            ("0", "0")
+        );
+        assert_eq!(hc.memory_swappiness, Some(10));
+        assert_eq!(hc.oom_kill_disable, Some(true));
+        assert_eq!(hc.oom_score_adj, -5);
+        assert_eq!(hc.blkio_weight, 300);
+
+        let r = run_args(&["--security-opt", "seccomp=/nonexistent.json", "img"]);
+        let e = r
+            .flags
+            .to_create_body(&r.image, &r.command, false)
+            .unwrap_err();
+        assert!(
+            e.starts_with("opening seccomp profile (/nonexistent.json) failed"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod container_flags;
 pub mod create;
+pub mod exec;
 pub mod image_transfer;
 pub mod images;
 pub mod info;
@@ -9,6 +10,7 @@ pub mod inspect;
 pub mod lifecycle;
 pub mod logs;
 pub mod ps;
+pub mod registry;
 pub mod run;
 pub mod start;
 pub mod version;
@@ -21,6 +23,7 @@ pub enum Command {
     Run(run::RunArgs),
     Create(create::CreateArgs),
     Start(start::StartArgs),
+    Exec(exec::ExecArgs),
     /// List containers
     #[command(alias = "ls")]
     Ps(ps::PsArgs),
@@ -32,6 +35,10 @@ pub enum Command {
     Images(images::ImagesArgs),
     Import(image_transfer::ImportArgs),
     Load(image_transfer::LoadArgs),
+    Pull(registry::PullArgs),
+    Push(registry::PushArgs),
+    Tag(registry::TagArgs),
+    Rmi(registry::RmiArgs),
     Inspect(inspect::InspectArgs),
     Version(version::VersionArgs),
     Info(info::InfoArgs),
@@ -44,6 +51,7 @@ impl Command {
             Self::Run(a) => run::run(client, a).await,
             Self::Create(a) => create::run(client, a).await,
             Self::Start(a) => start::run(client, a).await,
+            Self::Exec(a) => exec::run(client, a).await,
             Self::Ps(a) => ps::run(client, a).await,
             Self::Logs(a) => logs::run(client, a).await,
             Self::Stop(a) => lifecycle::stop(client, a).await,
@@ -53,6 +61,10 @@ impl Command {
             Self::Images(a) => images::run(client, a).await,
             Self::Import(a) => image_transfer::import(client, a).await,
             Self::Load(a) => image_transfer::load(client, a).await,
+            Self::Pull(a) => registry::pull(client, a).await,
+            Self::Push(a) => registry::push(client, a).await,
+            Self::Tag(a) => registry::tag(client, a).await,
+            Self::Rmi(a) => registry::rmi(client, a).await,
             Self::Inspect(a) => inspect::run(client, a).await,
             Self::Version(a) => version::run(client, a).await,
             Self::Info(a) => info::run(client, a).await,
