@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 pub enum Status {
     Created,
     Running,
+    /// Running with its cgroup frozen (`docker pause`).
+    Paused,
     Exited,
     Removing,
     Dead,
@@ -23,10 +25,16 @@ impl Status {
         match self {
             Status::Created => "created",
             Status::Running => "running",
+            Status::Paused => "paused",
             Status::Exited => "exited",
             Status::Removing => "removing",
             Status::Dead => "dead",
         }
+    }
+
+    /// Whether the container's processes exist (running or paused).
+    pub fn is_alive(self) -> bool {
+        matches!(self, Status::Running | Status::Paused)
     }
 
     /// Whether the state machine allows `self -> next`.
@@ -38,7 +46,10 @@ impl Status {
                 | (Created, Exited)
                 | (Exited, Running)
                 | (Running, Exited)
-                | (Created | Exited | Running | Dead, Removing)
+                | (Running, Paused)
+                | (Paused, Running)
+                | (Paused, Exited)
+                | (Created | Exited | Running | Paused | Dead, Removing)
                 | (Removing, Dead)
                 | (_, Dead)
         )
@@ -57,6 +68,9 @@ pub struct State {
     pub started_at: String,
     /// RFC 3339 nano, or empty when it has not finished.
     pub finished_at: String,
+    /// Exited, and its restart policy will start it again after a back-off.
+    #[serde(default)]
+    pub restarting: bool,
 }
 
 impl Default for State {
@@ -69,6 +83,7 @@ impl Default for State {
             oom_killed: false,
             started_at: String::new(),
             finished_at: String::new(),
+            restarting: false,
         }
     }
 }
@@ -106,6 +121,13 @@ pub struct Record {
     pub args: Vec<String>,
     pub state: State,
     pub restart_count: i64,
+    /// Stopped or killed by a user: `always` / `unless-stopped` leave it stopped until it is
+    /// started again (Docker's "manually stopped").
+    #[serde(default)]
+    pub manually_stopped: bool,
+    /// The current restart back-off in milliseconds (0: none yet).
+    #[serde(default)]
+    pub restart_delay_ms: u64,
 }
 
 pub fn now_rfc3339() -> String {
@@ -127,5 +149,23 @@ mod tests {
         assert!(s.transition(Status::Running).is_err());
         assert!(Status::Created.can_become(Status::Running));
         assert!(!Status::Running.can_become(Status::Created));
+    }
+
+    #[test]
+    fn pause_transitions() {
+        let mut s = State::default();
+        assert!(s.transition(Status::Paused).is_err());
+        s.transition(Status::Running).unwrap();
+        s.transition(Status::Paused).unwrap();
+        assert!(s.status.is_alive());
+        s.transition(Status::Running).unwrap();
+        s.transition(Status::Paused).unwrap();
+        s.transition(Status::Exited).unwrap();
+        assert!(!s.status.is_alive());
+        assert!(s.transition(Status::Paused).is_err());
+        assert_eq!(
+            serde_json::to_string(&Status::Paused).unwrap(),
+            "\"paused\""
+        );
     }
 }

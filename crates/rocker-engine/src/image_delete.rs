@@ -6,7 +6,7 @@ use rocker_image::Reference;
 use serde::Serialize;
 
 use crate::registry::{image_err, short};
-use crate::{Engine, Error, Result, Status};
+use crate::{Engine, Error, Result};
 
 /// One entry of the `DELETE /images/{name}` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -58,7 +58,7 @@ impl Engine {
             .into_iter()
             .filter(|c| c.image_id == image.id)
             .collect();
-        let running = users.iter().find(|c| c.state.status == Status::Running);
+        let running = users.iter().find(|c| c.state.status.is_alive());
         let by_id = is_id_reference(name, &image.id);
         let mut out = Vec::new();
         if !by_id {

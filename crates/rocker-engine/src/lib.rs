@@ -17,7 +17,9 @@ mod image_delete;
 mod lifecycle;
 pub mod logs;
 pub mod names;
+mod ops;
 pub mod registry;
+mod restart;
 pub mod seccomp_profile;
 mod security;
 mod shim;
@@ -38,6 +40,7 @@ pub use error::{Error, Kind, Result};
 pub use exec::ExecStarted;
 pub use image_delete::DeleteItem;
 pub use lifecycle::WaitCondition;
+pub use ops::TopResult;
 
 /// Where the engine keeps things and how it runs containers.
 #[derive(Debug, Clone)]
@@ -238,20 +241,35 @@ impl Engine {
     /// After a restart: adopt live shims, record exits that happened while we were away.
     async fn reconcile(self: &Arc<Self>) {
         let entries: Vec<Arc<Entry>> = lock(&self.containers).by_id.values().cloned().collect();
+        let was_restarting: Vec<String> = entries
+            .iter()
+            .filter(|e| lock(&e.record).state.restarting)
+            .map(|e| e.id.clone())
+            .collect();
         for entry in entries {
             let dir = self.shim_dir(&entry.id);
             if !dir.exists() {
-                if entry.status() == Status::Running {
+                if entry.status().is_alive() {
                     self.record_exit(&entry, None);
                 }
                 continue;
             }
             match shim::call(&dir, &rocker_shim_proto::Request::State).await {
-                Ok(rocker_shim_proto::Response::State { pid, running: true }) => {
+                Ok(rocker_shim_proto::Response::State {
+                    pid,
+                    running: true,
+                    paused,
+                }) => {
                     {
+                        // The shim owns the cgroup: its frozen state is the truth.
+                        let status = if paused {
+                            Status::Paused
+                        } else {
+                            Status::Running
+                        };
                         let mut rec = lock(&entry.record);
-                        if rec.state.status != Status::Running {
-                            rec.state.status = Status::Running;
+                        if rec.state.status != status {
+                            rec.state.status = status;
                             rec.state.pid = pid;
                             if rec.state.started_at.is_empty() {
                                 rec.state.started_at = container::now_rfc3339();
@@ -266,13 +284,14 @@ impl Engine {
                 _ => {
                     // The shim is gone or finishing: its exit record (if any) is the truth.
                     let exit = rocker_shim_proto::read_exit(&dir);
-                    if exit.is_some() || entry.status() == Status::Running {
+                    if exit.is_some() || entry.status().is_alive() {
                         self.record_exit(&entry, exit);
                     }
                 }
             }
         }
         self.remove_orphan_shim_dirs();
+        self.restart_on_boot(&was_restarting);
     }
 
     fn remove_orphan_shim_dirs(&self) {
@@ -296,6 +315,11 @@ impl Engine {
             .values()
             .filter(|e| e.status() == Status::Running)
             .count();
-        (running, 0, cs.by_id.len() - running)
+        let paused = cs
+            .by_id
+            .values()
+            .filter(|e| e.status() == Status::Paused)
+            .count();
+        (running, paused, cs.by_id.len() - running - paused)
     }
 }

@@ -229,6 +229,8 @@ impl Engine {
             args: args[1..].to_vec(),
             state: State::default(),
             restart_count: 0,
+            manually_stopped: false,
+            restart_delay_ms: 0,
         };
         let made = self
             .make_container_dir(&rec)
@@ -289,6 +291,12 @@ impl Engine {
     pub async fn start(self: &Arc<Self>, id: &str) -> Result<()> {
         let entry = self.lookup(id)?;
         let _op = entry.op.lock().await;
+        self.reset_restart(&entry)?;
+        self.start_locked(&entry).await
+    }
+
+    /// Starts a created or exited container; the caller holds its `op` lock.
+    pub(crate) async fn start_locked(self: &Arc<Self>, entry: &Arc<Entry>) -> Result<()> {
         let rec = entry.record();
         match rec.state.status {
             Status::Running => {
@@ -299,6 +307,11 @@ impl Engine {
                     "cannot start container {}: it is being removed",
                     rec.id
                 )))
+            }
+            Status::Paused => {
+                return Err(Error::conflict(
+                    "cannot start a paused container, try unpause instead",
+                ))
             }
             Status::Created | Status::Exited => {}
         }
@@ -317,7 +330,7 @@ impl Engine {
             Ok(s) => s,
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&shim_cfg.state_dir);
-                self.fail_start(&entry, 128, &e.message);
+                self.fail_start(entry, 128, &e.message);
                 return Err(e);
             }
         };
@@ -354,7 +367,7 @@ impl Engine {
             }
             shim::Started::Failed { message, exit_code } => {
                 let _ = std::fs::remove_dir_all(&shim_cfg.state_dir);
-                self.fail_start(&entry, exit_code, &message);
+                self.fail_start(entry, exit_code, &message);
                 if rec.host_config.auto_remove {
                     // Docker removes an auto-remove container whose start failed.
                     let engine = self.clone();
@@ -502,7 +515,10 @@ impl Engine {
     pub(crate) fn record_exit(self: &Arc<Self>, entry: &Arc<Entry>, exit: Option<ExitRecord>) {
         let snapshot = {
             let mut r = lock(&entry.record);
-            if !matches!(r.state.status, Status::Running | Status::Created) {
+            if !matches!(
+                r.state.status,
+                Status::Running | Status::Paused | Status::Created
+            ) {
                 return;
             }
             r.state.status = Status::Exited;
@@ -525,6 +541,7 @@ impl Engine {
             tracing::error!(id = %entry.id, "recording exit: {e}");
         }
         let _ = std::fs::remove_dir_all(self.shim_dir(&entry.id));
+        self.schedule_restart(entry);
         entry.progress.send_modify(|p| {
             p.exits += 1;
             p.exit_code = snapshot.state.exit_code;
@@ -545,12 +562,15 @@ impl Engine {
     pub async fn kill(&self, id: &str, signal: Option<&str>) -> Result<()> {
         let entry = self.lookup(id)?;
         let sig = crate::signal::parse(signal.unwrap_or("KILL"))?;
-        if entry.status() != Status::Running {
+        if !entry.status().is_alive() {
             return Err(Error::conflict(format!(
                 "Container {} is not running",
                 entry.id
             )));
         }
+        // Docker thaws a paused container so it sees the signal.
+        self.thaw_if_paused(&entry).await?;
+        self.kill_marks_stopped(&entry, sig);
         shim::kill(&self.shim_dir(&entry.id), sig, false).await
     }
 
@@ -567,10 +587,15 @@ impl Engine {
         timeout: Option<i64>,
         signal: Option<&str>,
     ) -> Result<()> {
+        if self.cancel_restart(entry) {
+            return Ok(());
+        }
+        self.thaw_if_paused(entry).await?;
         let rec = entry.record();
         if rec.state.status != Status::Running {
             return Err(Error::new(Kind::NotModified, "container already stopped"));
         }
+        self.mark_manually_stopped(entry);
         let sig_name = signal
             .map(str::to_string)
             .or(rec.config.stop_signal.clone())
@@ -608,13 +633,20 @@ impl Engine {
                 entry.id
             )));
         }
-        if status == Status::Running {
+        if status.is_alive() {
             if !force {
+                let procedure = if status == Status::Paused {
+                    "Unpause and then stop the container before attempting removal or force remove"
+                } else {
+                    "Stop the container before attempting removal or force remove"
+                };
                 return Err(Error::conflict(format!(
-                    "You cannot remove a running container {}. Stop the container before attempting removal or force remove",
+                    "You cannot remove a {} container {}. {procedure}",
+                    status.as_str(),
                     entry.id
                 )));
             }
+            self.thaw_if_paused(&entry).await?;
             let mut rx = entry.progress.subscribe();
             let exits = rx.borrow().exits;
             shim::kill(&self.shim_dir(&entry.id), libc::SIGKILL, true)
@@ -622,7 +654,7 @@ impl Engine {
                 .ok();
             let _ = tokio::time::timeout(Duration::from_secs(30), rx.wait_for(|p| p.exits > exits))
                 .await;
-            if entry.status() == Status::Running {
+            if entry.status().is_alive() {
                 return Err(Error::internal(format!(
                     "could not kill running container {}, cannot remove",
                     entry.id
@@ -667,8 +699,7 @@ impl Engine {
         let entry = self.lookup(id)?;
         let mut rx = entry.progress.subscribe();
         let start = *rx.borrow();
-        let immediate = (condition == WaitCondition::NotRunning
-            && entry.status() != Status::Running)
+        let immediate = (condition == WaitCondition::NotRunning && !entry.status().is_alive())
             .then(|| entry.record().state.exit_code);
         Ok(async move {
             if let Some(code) = immediate {
@@ -694,7 +725,7 @@ impl Engine {
     pub async fn attach(&self, id: &str, streams: AttachStreams) -> Result<(UnixStream, bool)> {
         let entry = self.lookup(id)?;
         let tty = lock(&entry.record).config.tty;
-        if entry.status() == Status::Running {
+        if entry.status().is_alive() {
             let conn = shim::attach(&self.shim_dir(&entry.id), streams).await?;
             return Ok((conn, tty));
         }
@@ -707,7 +738,7 @@ impl Engine {
     /// `POST /containers/{id}/resize`.
     pub async fn resize(&self, id: &str, height: u16, width: u16) -> Result<()> {
         let entry = self.lookup(id)?;
-        if entry.status() != Status::Running {
+        if !entry.status().is_alive() {
             return Err(Error::conflict(format!(
                 "Container {} is not running",
                 entry.id

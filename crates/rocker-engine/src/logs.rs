@@ -9,7 +9,6 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use crate::container::Status;
 use crate::error::Result;
 use crate::{Engine, Entry};
 
@@ -139,7 +138,7 @@ impl Engine {
             // everything it wrote has been read.
             let mut line = String::new();
             loop {
-                let running = entry.status() == Status::Running && !rx_progress.borrow().removed;
+                let running = entry.status().is_alive() && !rx_progress.borrow().removed;
                 let Ok(mut file) = std::fs::File::open(&path) else {
                     return;
                 };

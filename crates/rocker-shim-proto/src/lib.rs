@@ -131,6 +131,13 @@ pub enum Request {
     },
     /// Send a signal to an exec's process.
     ExecKill { exec_id: String, signal: i32 },
+    /// Freeze every process of the container's cgroup (`docker pause`).
+    Pause,
+    /// Thaw the container's cgroup (`docker unpause`).
+    Resume,
+    /// The pids (host pid namespace) of every process in the container's cgroup;
+    /// answered with [`Response::Pids`].
+    Pids,
 }
 
 /// The answer to a [`Request`]. `ExecStarted`: an exec's process runs as `pid` (in the
@@ -140,11 +147,27 @@ pub enum Request {
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Response {
     Ok,
-    State { pid: i32, running: bool },
+    State {
+        pid: i32,
+        running: bool,
+        /// The container's cgroup is frozen (absent from older shims: not paused).
+        #[serde(default)]
+        paused: bool,
+    },
     Exited(ExitRecord),
-    Error { message: String },
-    ExecStarted { pid: i32 },
-    ExecFailed { message: String, exit_code: i32 },
+    Error {
+        message: String,
+    },
+    ExecStarted {
+        pid: i32,
+    },
+    ExecFailed {
+        message: String,
+        exit_code: i32,
+    },
+    Pids {
+        pids: Vec<i32>,
+    },
 }
 
 /// Errors of the framing layer.
@@ -219,6 +242,7 @@ mod tests {
             &Response::State {
                 pid: 4,
                 running: true,
+                paused: false,
             },
         )
         .unwrap();
@@ -236,9 +260,26 @@ mod tests {
             resp,
             Response::State {
                 pid: 4,
-                running: true
+                running: true,
+                paused: false,
             }
         );
+    }
+
+    #[test]
+    fn state_from_an_older_shim_is_not_paused() {
+        let resp: Response =
+            serde_json::from_str(r#"{"result":"state","pid":7,"running":true}"#).unwrap();
+        assert_eq!(
+            resp,
+            Response::State {
+                pid: 7,
+                running: true,
+                paused: false,
+            }
+        );
+        let json = serde_json::to_string(&Request::Pids).unwrap();
+        assert_eq!(json, r#"{"op":"pids"}"#);
     }
 
     #[test]

@@ -133,6 +133,8 @@ pub struct Monitor {
     seccomp: Option<oci_spec::runtime::LinuxSeccomp>,
     /// Processes exec'd into the container.
     execs: crate::exec::Execs,
+    /// The container's cgroup is frozen (`Pause`).
+    paused: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -223,6 +225,7 @@ impl Monitor {
             id: cfg.id.clone(),
             seccomp: spec.linux().as_ref().and_then(|l| l.seccomp().clone()),
             execs: crate::exec::Execs::default(),
+            paused: false,
         };
         if let (Some(fd), Some(streams)) = (initial_attach, cfg.initial_attach) {
             if let Ok(c) = Client::new(UnixStream::from(fd), Mode::Attach(streams)) {
@@ -575,6 +578,15 @@ impl Monitor {
             Request::State => Response::State {
                 pid: self.pid,
                 running: self.exited_at.is_none(),
+                paused: self.paused,
+            },
+            Request::Pause => self.set_paused(true),
+            Request::Resume => self.set_paused(false),
+            Request::Pids => match self.cgroup.pids() {
+                Ok(pids) => Response::Pids { pids },
+                Err(e) => Response::Error {
+                    message: e.to_string(),
+                },
             },
             Request::Kill { signal, all } => self.kill(signal, all),
             Request::Wait => match &self.exit {
@@ -688,9 +700,39 @@ impl Monitor {
             rocker_sys::process::pidfd_send_signal(self.pidfd.as_fd(), signal)
                 .map_err(|e| e.to_string())
         };
+        // A frozen container only sees the signal once thawed; Docker resumes after killing.
+        if self.paused {
+            if let Err(e) = self.cgroup.thaw() {
+                eprintln!("rocker-shim: thawing for a signal: {e}");
+            }
+            self.paused = false;
+        }
         match res {
             Ok(()) => Response::Ok,
             Err(message) => Response::Error { message },
+        }
+    }
+
+    /// Freezes or thaws the container's cgroup (`Pause` / `Resume`).
+    fn set_paused(&mut self, paused: bool) -> Response {
+        if self.exited_at.is_some() {
+            return Response::Error {
+                message: format!("Container {} is not running", self.id),
+            };
+        }
+        let res = if paused {
+            self.cgroup.freeze()
+        } else {
+            self.cgroup.thaw()
+        };
+        match res {
+            Ok(()) => {
+                self.paused = paused;
+                Response::Ok
+            }
+            Err(e) => Response::Error {
+                message: e.to_string(),
+            },
         }
     }
 

@@ -27,10 +27,14 @@ const NEVER: &str = "0001-01-01T00:00:00Z";
 fn state_model(rec: &Record) -> ContainerState {
     let s = &rec.state;
     ContainerState {
-        status: s.status.as_str().to_string(),
-        running: s.status == Status::Running,
-        paused: false,
-        restarting: false,
+        status: if s.restarting {
+            "restarting".to_string()
+        } else {
+            s.status.as_str().to_string()
+        },
+        running: s.status.is_alive() || s.restarting,
+        paused: s.status == Status::Paused,
+        restarting: s.restarting,
         oom_killed: s.oom_killed,
         dead: s.status == Status::Dead,
         pid: i64::from(s.pid),
@@ -98,7 +102,7 @@ pub fn list(engine: &Arc<Engine>, q: &Query) -> Res {
     let now = chrono::Utc::now();
     let mut out: Vec<ContainerSummary> = Vec::new();
     for rec in engine.list() {
-        if !all && rec.state.status != Status::Running {
+        if !all && !rec.state.status.is_alive() && !rec.state.restarting {
             continue;
         }
         let created = rocker_api::gotime::parse(&rec.created)

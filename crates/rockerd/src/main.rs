@@ -11,6 +11,7 @@ mod containers;
 mod exec;
 mod http;
 mod images;
+mod ops;
 mod router;
 mod system;
 

@@ -9,7 +9,7 @@ use rocker_api::models::{API_VERSION, MIN_API_VERSION};
 use rocker_engine::Engine;
 
 use crate::http::{error_response, Query, Res};
-use crate::{containers, exec, images, system};
+use crate::{containers, exec, images, ops, system};
 
 /// Splits `/v1.43/containers/json` into (`Some("1.43")`, `/containers/json`).
 fn split_version(path: &str) -> (Option<&str>, &str) {
@@ -80,6 +80,10 @@ pub async fn route(engine: Arc<Engine>, req: Request<Incoming>) -> Res {
             containers::attach(&engine, id, &q, req).await
         }
         (&Method::POST, ["containers", id, "resize"]) => containers::resize(&engine, id, &q).await,
+        (&Method::POST, ["containers", id, "pause"]) => ops::pause(&engine, id).await,
+        (&Method::POST, ["containers", id, "unpause"]) => ops::unpause(&engine, id).await,
+        (&Method::POST, ["containers", id, "rename"]) => ops::rename(&engine, id, &q).await,
+        (&Method::GET, ["containers", id, "top"]) => ops::top(&engine, id, &q).await,
         (&Method::POST, ["containers", id, "exec"]) => exec::create(&engine, id, req).await,
         (&Method::POST, ["exec", id, "start"]) => exec::start(&engine, id, req).await,
         (&Method::POST, ["exec", id, "resize"]) => exec::resize(&engine, id, &q).await,

@@ -12,6 +12,7 @@ mod exec;
 mod hijack;
 mod images;
 mod images_registry;
+mod ops;
 mod system;
 
 use std::io;
@@ -37,6 +38,7 @@ pub use error::ClientError;
 pub use hijack::HijackedStream;
 pub use images::ImportOptions;
 pub use images_registry::{split_reference, ImageDeleteItem};
+pub use ops::ContainerTopResponse;
 
 use crate::models::API_VERSION;
 

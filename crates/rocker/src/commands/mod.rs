@@ -9,6 +9,7 @@ pub mod info;
 pub mod inspect;
 pub mod lifecycle;
 pub mod logs;
+pub mod ops;
 pub mod ps;
 pub mod registry;
 pub mod run;
@@ -32,6 +33,10 @@ pub enum Command {
     Kill(lifecycle::KillArgs),
     Rm(lifecycle::RmArgs),
     Wait(lifecycle::WaitArgs),
+    Pause(ops::PauseArgs),
+    Unpause(ops::UnpauseArgs),
+    Rename(ops::RenameArgs),
+    Top(ops::TopArgs),
     Images(images::ImagesArgs),
     Import(image_transfer::ImportArgs),
     Load(image_transfer::LoadArgs),
@@ -58,6 +63,10 @@ impl Command {
             Self::Kill(a) => lifecycle::kill(client, a).await,
             Self::Rm(a) => lifecycle::rm(client, a).await,
             Self::Wait(a) => lifecycle::wait(client, a).await,
+            Self::Pause(a) => ops::pause(client, a).await,
+            Self::Unpause(a) => ops::unpause(client, a).await,
+            Self::Rename(a) => ops::rename(client, a).await,
+            Self::Top(a) => ops::top(client, a).await,
             Self::Images(a) => images::run(client, a).await,
             Self::Import(a) => image_transfer::import(client, a).await,
             Self::Load(a) => image_transfer::load(client, a).await,
