@@ -329,24 +329,8 @@ pub async fn attach(engine: &Arc<Engine>, id: &str, q: &Query, req: Request<Inco
         Ok(c) => c,
         Err(e) => return from_engine(&e),
     };
-    let upgrade = req
-        .headers()
-        .get(hyper::header::UPGRADE)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"tcp"));
-    if !upgrade {
-        // No hijack offered: stream the output as the response body.
-        let (res, tx) = http::stream(StatusCode::OK, content_type(tty));
-        tokio::spawn(async move {
-            use tokio::io::AsyncReadExt;
-            let mut conn = conn;
-            let mut buf = vec![0u8; 32 * 1024];
-            while let Ok(n) = conn.read(&mut buf).await {
-                if n == 0 || tx.send(Bytes::copy_from_slice(&buf[..n])).await.is_err() {
-                    break;
-                }
-            }
-        });
-        return res;
+    if !http::wants_upgrade(&req) {
+        return http::body_from_reader(conn, content_type(tty), async {});
     }
     tokio::spawn(async move {
         match hyper::upgrade::on(req).await {

@@ -91,10 +91,7 @@ pub async fn start(engine: &Arc<Engine>, id: &str, mut req: Request<Incoming>) -
         Ok(s) => s,
         Err(e) => return from_engine(&e),
     };
-    let upgrade = req
-        .headers()
-        .get(hyper::header::UPGRADE)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"tcp"));
+    let upgrade = http::wants_upgrade(&req);
     match started {
         ExecStarted::Detached => empty(StatusCode::OK),
         ExecStarted::Failed { message, tty } => {
@@ -119,19 +116,9 @@ pub async fn start(engine: &Arc<Engine>, id: &str, mut req: Request<Incoming>) -
             let (engine, id) = (engine.clone(), id.to_string());
             if !upgrade {
                 // No hijack offered: stream the output as the response body.
-                let (res, tx) = http::stream(StatusCode::OK, content_type(tty));
-                tokio::spawn(async move {
-                    use tokio::io::AsyncReadExt;
-                    let mut conn = stream;
-                    let mut buf = vec![0u8; 32 * 1024];
-                    while let Ok(n) = conn.read(&mut buf).await {
-                        if n == 0 || tx.send(Bytes::copy_from_slice(&buf[..n])).await.is_err() {
-                            break;
-                        }
-                    }
+                return http::body_from_reader(stream, content_type(tty), async move {
                     engine.exec_finished(&id).await;
                 });
-                return res;
             }
             tokio::spawn(async move {
                 match hyper::upgrade::on(req).await {

@@ -123,3 +123,32 @@ pub fn stream(status: StatusCode, content_type: &str) -> (Res, mpsc::Sender<Byte
         .unwrap_or_else(|_| empty(StatusCode::INTERNAL_SERVER_ERROR));
     (res, tx)
 }
+
+/// Whether the client offered Docker's connection hijack (`Upgrade: tcp`).
+pub fn wants_upgrade<B>(req: &hyper::Request<B>) -> bool {
+    req.headers()
+        .get(hyper::header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"tcp"))
+}
+
+/// A 200 response whose body is everything read from `conn` (for clients that do not
+/// hijack); `then` runs once the reader is exhausted or the client went away.
+pub fn body_from_reader<R, F>(conn: R, content_type: &str, then: F) -> Res
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (res, tx) = stream(StatusCode::OK, content_type);
+    tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        let mut conn = conn;
+        let mut buf = vec![0u8; 32 * 1024];
+        while let Ok(n) = conn.read(&mut buf).await {
+            if n == 0 || tx.send(Bytes::copy_from_slice(&buf[..n])).await.is_err() {
+                break;
+            }
+        }
+        then.await;
+    });
+    res
+}
