@@ -162,6 +162,10 @@ impl Engine {
         let mut raw = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut raw);
         let id = hex::encode(raw);
+        let action = format!(
+            "exec_create: {}",
+            cfg.cmd.as_deref().unwrap_or_default().join(" ")
+        );
         let mut map = lock(&self.execs.map);
         // Docker keeps execs until their container is removed: prune those of removed ones.
         map.retain(|_, r| self.lookup(&r.container_id).is_ok());
@@ -177,6 +181,8 @@ impl Engine {
                 pid: 0,
             },
         );
+        drop(map);
+        self.emit(&entry.record(), &action, &[("execID", id.clone())]);
         Ok(id)
     }
 
@@ -249,6 +255,11 @@ impl Engine {
                     r.running = true;
                     r.pid = pid;
                 });
+                let action = format!(
+                    "exec_start: {}",
+                    cfg.cmd.as_deref().unwrap_or_default().join(" ")
+                );
+                self.emit(&crec, &action, &[("execID", exec_id.to_string())]);
                 if detach {
                     drop(stream);
                     let (engine, id) = (self.clone(), exec_id.to_string());

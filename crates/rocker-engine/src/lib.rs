@@ -12,6 +12,7 @@
 pub mod container;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod exec;
 mod image_delete;
 mod lifecycle;
@@ -25,6 +26,7 @@ mod security;
 mod shim;
 pub mod signal;
 pub mod spec;
+pub mod stats;
 pub mod user;
 
 use std::collections::HashMap;
@@ -123,6 +125,8 @@ pub struct Engine {
     containers: Mutex<Containers>,
     /// Exec instances (in memory, as Docker keeps them).
     execs: exec::ExecStore,
+    /// Container events for `GET /events`.
+    events: events::EventBus,
 }
 
 impl Engine {
@@ -146,6 +150,7 @@ impl Engine {
             images,
             containers: Mutex::new(Containers::default()),
             execs: exec::ExecStore::default(),
+            events: events::EventBus::default(),
         });
         engine.load_containers()?;
         engine.reconcile().await;

@@ -243,6 +243,7 @@ impl Engine {
         lock(&self.containers)
             .by_id
             .insert(id.clone(), Entry::new(rec.clone()));
+        self.emit(&rec, "create", &[]);
         Ok(rec)
     }
 
@@ -348,6 +349,7 @@ impl Engine {
                     r.clone()
                 };
                 self.persist(&snapshot)?;
+                self.emit(&snapshot, "start", &[]);
                 self.spawn_watcher(entry.clone());
                 // Late attachers beyond the first are joined to the running container.
                 for (streams, sock) in pending {
@@ -541,6 +543,14 @@ impl Engine {
             tracing::error!(id = %entry.id, "recording exit: {e}");
         }
         let _ = std::fs::remove_dir_all(self.shim_dir(&entry.id));
+        if snapshot.state.oom_killed {
+            self.emit(&snapshot, "oom", &[]);
+        }
+        self.emit(
+            &snapshot,
+            "die",
+            &[("exitCode", snapshot.state.exit_code.to_string())],
+        );
         self.schedule_restart(entry);
         entry.progress.send_modify(|p| {
             p.exits += 1;
@@ -571,6 +581,8 @@ impl Engine {
         // Docker thaws a paused container so it sees the signal.
         self.thaw_if_paused(&entry).await?;
         self.kill_marks_stopped(&entry, sig);
+        // Before the signal, so a watcher's `die` cannot precede it.
+        self.emit(&entry.record(), "kill", &[("signal", sig.to_string())]);
         shim::kill(&self.shim_dir(&entry.id), sig, false).await
     }
 
@@ -605,6 +617,7 @@ impl Engine {
         let mut rx = entry.progress.subscribe();
         let exits = rx.borrow().exits;
         let dir = self.shim_dir(&entry.id);
+        self.emit(&rec, "kill", &[("signal", sig.to_string())]);
         let _ = shim::kill(&dir, sig, false).await;
         let exited = |p: &crate::Progress| p.exits > exits;
         let graceful = if timeout < 0 {
@@ -619,6 +632,7 @@ impl Engine {
             let _ = shim::kill(&dir, libc::SIGKILL, true).await;
             let _ = tokio::time::timeout(Duration::from_secs(30), rx.wait_for(exited)).await;
         }
+        self.emit(&entry.record(), "stop", &[]);
         Ok(())
     }
 
@@ -685,6 +699,7 @@ impl Engine {
             }
         }
         lock(&entry.record).state.status = Status::Dead;
+        self.emit(&entry.record(), "destroy", &[]);
         entry.progress.send_modify(|p| p.removed = true);
         Ok(())
     }

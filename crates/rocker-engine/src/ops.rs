@@ -84,7 +84,9 @@ impl Engine {
             r.state.transition(next)?;
             r.clone()
         };
-        self.persist(&snapshot)
+        self.persist(&snapshot)?;
+        self.emit(&snapshot, if frozen { "pause" } else { "unpause" }, &[]);
+        Ok(())
     }
 
     /// `POST /containers/{id}/rename?name=`.
@@ -127,10 +129,13 @@ impl Engine {
             lock(&self.containers).names.remove(&wanted);
             return Err(e);
         }
-        let mut cs = lock(&self.containers);
-        if cs.names.get(&old) == Some(&entry.id) {
-            cs.names.remove(&old);
+        {
+            let mut cs = lock(&self.containers);
+            if cs.names.get(&old) == Some(&entry.id) {
+                cs.names.remove(&old);
+            }
         }
+        self.emit(&snapshot, "rename", &[("oldName", format!("/{old}"))]);
         Ok(())
     }
 

@@ -77,6 +77,9 @@ pub(crate) fn run(args: InitArgs<'_>) -> ! {
 
 fn setup_and_exec(args: &InitArgs<'_>) -> Result<Infallible, InitError> {
     let plan = args.plan;
+    // Until execve (which restores it) nothing in the container may open our
+    // /proc/<pid>/exe (a host binary, CVE-2019-5736) or /proc/<pid>/fd (host descriptors).
+    nix::sys::prctl::set_dumpable(false).map_err(step("set non-dumpable"))?;
     rocker_sys::process::reset_signals().map_err(step("reset signals"))?;
     if let Ok(name) = CString::new(format!(
         "rocker-init:{}",

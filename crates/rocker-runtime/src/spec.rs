@@ -517,7 +517,8 @@ fn sysctl_allowed(key: &str, namespaces: CloneFlags) -> bool {
 }
 
 /// The device cgroup rules always allowed after the spec's own (as runc does): mknod of
-/// any node, the default devices, ptys, tun, and every device the spec creates.
+/// any node, the default devices, ptys, tun, and every device the spec creates that the
+/// spec's own rules do not mention (a `--device X:Y:r` rule must not be widened to `rwm`).
 fn default_device_rules(spec: &Spec) -> Vec<oci_spec::runtime::LinuxDeviceCgroup> {
     let rule = |typ: LinuxDeviceType, major: Option<i64>, minor: Option<i64>, access: &str| {
         let mut r = oci_spec::runtime::LinuxDeviceCgroup::default();
@@ -543,6 +544,13 @@ fn default_device_rules(spec: &Spec) -> Vec<oci_spec::runtime::LinuxDeviceCgroup
         rule(c, Some(136), None, "rwm"),
         rule(c, Some(10), Some(200), "rwm"),
     ];
+    let own: Vec<_> = spec
+        .linux()
+        .iter()
+        .flat_map(|l| l.resources().iter())
+        .flat_map(|r| r.devices().iter().flatten())
+        .map(|r| (r.typ(), r.major(), r.minor()))
+        .collect();
     for d in spec
         .linux()
         .iter()
@@ -553,6 +561,9 @@ fn default_device_rules(spec: &Spec) -> Vec<oci_spec::runtime::LinuxDeviceCgroup
         } else {
             c
         };
+        if own.contains(&(Some(typ), Some(d.major()), Some(d.minor()))) {
+            continue;
+        }
         rules.push(rule(typ, Some(d.major()), Some(d.minor()), "rwm"));
     }
     rules

@@ -8,11 +8,13 @@
 
 mod config;
 mod containers;
+mod events;
 mod exec;
 mod http;
 mod images;
 mod ops;
 mod router;
+mod stats;
 mod system;
 
 use std::path::{Path, PathBuf};

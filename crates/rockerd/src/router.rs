@@ -9,7 +9,7 @@ use rocker_api::models::{API_VERSION, MIN_API_VERSION};
 use rocker_engine::Engine;
 
 use crate::http::{error_response, Query, Res};
-use crate::{containers, exec, images, ops, system};
+use crate::{containers, events, exec, images, ops, stats, system};
 
 /// Splits `/v1.43/containers/json` into (`Some("1.43")`, `/containers/json`).
 fn split_version(path: &str) -> (Option<&str>, &str) {
@@ -65,6 +65,7 @@ pub async fn route(engine: Arc<Engine>, req: Request<Incoming>) -> Res {
         (&Method::GET | &Method::HEAD, ["_ping"]) => system::ping(&method),
         (&Method::GET, ["version"]) => system::version(),
         (&Method::GET, ["info"]) => system::info(&engine),
+        (&Method::GET, ["events"]) => events::events(&engine, &q),
         (&Method::POST, ["auth"]) => images::login(&engine, req).await,
 
         (&Method::POST, ["containers", "create"]) => containers::create(&engine, &q, req).await,
@@ -84,6 +85,7 @@ pub async fn route(engine: Arc<Engine>, req: Request<Incoming>) -> Res {
         (&Method::POST, ["containers", id, "unpause"]) => ops::unpause(&engine, id).await,
         (&Method::POST, ["containers", id, "rename"]) => ops::rename(&engine, id, &q).await,
         (&Method::GET, ["containers", id, "top"]) => ops::top(&engine, id, &q).await,
+        (&Method::GET, ["containers", id, "stats"]) => stats::stats(&engine, id, &q).await,
         (&Method::POST, ["containers", id, "exec"]) => exec::create(&engine, id, req).await,
         (&Method::POST, ["exec", id, "start"]) => exec::start(&engine, id, req).await,
         (&Method::POST, ["exec", id, "resize"]) => exec::resize(&engine, id, &q).await,

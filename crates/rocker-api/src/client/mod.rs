@@ -8,11 +8,13 @@
 mod body;
 mod containers;
 mod error;
+mod events;
 mod exec;
 mod hijack;
 mod images;
 mod images_registry;
 mod ops;
+mod stats;
 mod system;
 
 use std::io;
@@ -35,6 +37,7 @@ pub use containers::{
     AttachOptions, LogsOptions, RemoveOptions, WaitCondition, WaitResponseFuture,
 };
 pub use error::ClientError;
+pub use events::{EventStream, EventsOptions};
 pub use hijack::HijackedStream;
 pub use images::ImportOptions;
 pub use images_registry::{split_reference, ImageDeleteItem};

@@ -8,10 +8,12 @@
 mod container;
 mod container_config;
 mod de;
+mod events;
 mod exec;
 mod host_config;
 mod image;
 mod message;
+mod stats;
 mod system;
 
 pub use container::{
@@ -23,6 +25,7 @@ pub use container_config::{
     ContainerConfig, ContainerCreateBody, EmptyObject, EndpointIpamConfig, EndpointSettings,
     HealthConfig, NetworkingConfig,
 };
+pub use events::{EventActor, EventMessage};
 pub use exec::{ExecConfig, ExecInspect, ExecProcessConfig, ExecStartConfig};
 pub use host_config::{
     BindOptions, DeviceMapping, DeviceRequest, HostConfig, LogConfig, Mount, PortBinding,
@@ -31,6 +34,10 @@ pub use host_config::{
 };
 pub use image::{ImageDeleteResponseItem, ImageInspect, ImageMetadata, ImageSummary, RootFs};
 pub use message::{ErrorResponse, IdResponse, JsonError, JsonMessage, JsonProgress};
+pub use stats::{
+    BlkioStatEntry, BlkioStats, CpuStats, CpuUsage, MemoryStats, PidsStats, StatsResponse,
+    StorageStats, ThrottlingData, ZERO_TIME,
+};
 pub use system::{
     Commit, ComponentVersion, IndexInfo, Platform, PluginsInfo, RegistryServiceConfig, RuntimeInfo,
     SwarmInfo, SystemInfo, SystemVersion, API_VERSION, MIN_API_VERSION,

@@ -2,6 +2,7 @@
 
 pub mod container_flags;
 pub mod create;
+pub mod events;
 pub mod exec;
 pub mod image_transfer;
 pub mod images;
@@ -14,6 +15,7 @@ pub mod ps;
 pub mod registry;
 pub mod run;
 pub mod start;
+pub mod stats;
 pub mod version;
 
 use clap::Subcommand;
@@ -37,6 +39,8 @@ pub enum Command {
     Unpause(ops::UnpauseArgs),
     Rename(ops::RenameArgs),
     Top(ops::TopArgs),
+    Stats(stats::StatsArgs),
+    Events(events::EventsArgs),
     Images(images::ImagesArgs),
     Import(image_transfer::ImportArgs),
     Load(image_transfer::LoadArgs),
@@ -67,6 +71,8 @@ impl Command {
             Self::Unpause(a) => ops::unpause(client, a).await,
             Self::Rename(a) => ops::rename(client, a).await,
             Self::Top(a) => ops::top(client, a).await,
+            Self::Stats(a) => stats::run(client, a).await,
+            Self::Events(a) => events::run(client, a).await,
             Self::Images(a) => images::run(client, a).await,
             Self::Import(a) => image_transfer::import(client, a).await,
             Self::Load(a) => image_transfer::load(client, a).await,
