@@ -11,7 +11,6 @@
 //! same typed channel `create` uses and keep Docker's 127 / 126 classification.
 
 use std::convert::Infallible;
-use std::ffi::CString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -22,7 +21,7 @@ use nix::sys::signal::Signal;
 use nix::sys::stat::{umask, Mode};
 use nix::sys::wait::waitpid;
 use oci_spec::runtime::{LinuxSeccomp, Process};
-use rocker_sys::process::{clone3, exit_immediately, pidfd_send_signal, CloneResult};
+use rocker_sys::process::{clone3, pidfd_send_signal, CloneResult};
 
 use crate::cgroups::{self, Cgroup};
 use crate::channel::{Channel, FromInit, Report};
@@ -344,34 +343,12 @@ struct ChildArgs<'a> {
 }
 
 fn run_child(args: &ChildArgs<'_>) -> ! {
-    let code = match setup_and_exec(args) {
-        Ok(never) => match never {},
-        Err(e) => {
-            let code = e.kind.exec_exit_code().unwrap_or(1);
-            args.channel.send_failure(e.message, e.kind);
-            code
-        }
-    };
-    exit_immediately(code)
+    crate::init::finish_child(setup_and_exec(args), &args.channel)
 }
 
 fn setup_and_exec(args: &ChildArgs<'_>) -> Result<Infallible, InitError> {
     let plan = args.plan;
-    // Until execve (which restores it) nobody in the container may open our /proc/<pid>/fd:
-    // until close-on-exec is applied we still hold the shim's descriptors.
-    nix::sys::prctl::set_dumpable(false).map_err(step("set non-dumpable"))?;
-    rocker_sys::process::reset_signals().map_err(step("reset signals"))?;
-    if let Ok(name) = CString::new(format!(
-        "rocker-exec:{}",
-        args.id.get(..8).unwrap_or(args.id)
-    )) {
-        // Only what `ps` shows until exec; best effort.
-        let _ = nix::sys::prctl::set_name(&name);
-    }
-    if !args.channel.wait_for_proceed() {
-        exit_immediately(1);
-    }
-    nix::unistd::setsid().map_err(step("setsid"))?;
+    crate::init::child_prologue(&args.channel, "rocker-exec", args.id)?;
     if !args.console {
         install_stdio(&args.stdio)?;
         if plan.terminal {

@@ -64,34 +64,45 @@ pub(crate) struct InitArgs<'a> {
 
 /// Runs the init; never returns.
 pub(crate) fn run(args: InitArgs<'_>) -> ! {
-    let code = match setup_and_exec(&args) {
+    finish_child(setup_and_exec(&args), &args.channel)
+}
+
+/// Ends a cloned child whose setup failed: the failure goes to the parent, the exit code is
+/// Docker's 127/126 for exec failures and 1 otherwise.
+pub(crate) fn finish_child(result: Result<Infallible, InitError>, channel: &Channel) -> ! {
+    let code = match result {
         Ok(never) => match never {},
         Err(e) => {
             let code = e.kind.exec_exit_code().unwrap_or(1);
-            args.channel.send_failure(e.message, e.kind);
+            channel.send_failure(e.message, e.kind);
             code
         }
     };
     exit_immediately(code)
 }
 
-fn setup_and_exec(args: &InitArgs<'_>) -> Result<Infallible, InitError> {
-    let plan = args.plan;
-    // Until execve (which restores it) nothing in the container may open our
-    // /proc/<pid>/exe (a host binary, CVE-2019-5736) or /proc/<pid>/fd (host descriptors).
+/// What every process the runtime clones into a container does first: become
+/// non-dumpable until execve (which restores it), so nothing in the container may open our
+/// /proc/<pid>/exe (a host binary, CVE-2019-5736) or /proc/<pid>/fd (host descriptors);
+/// reset signal dispositions; name itself `<role>:<id prefix>` for ps; wait for the parent's
+/// go-ahead (cgroup placed, id maps written); start a new session.
+pub(crate) fn child_prologue(channel: &Channel, role: &str, id: &str) -> Result<(), InitError> {
     nix::sys::prctl::set_dumpable(false).map_err(step("set non-dumpable"))?;
     rocker_sys::process::reset_signals().map_err(step("reset signals"))?;
-    if let Ok(name) = CString::new(format!(
-        "rocker-init:{}",
-        args.id.get(..8).unwrap_or(args.id)
-    )) {
+    if let Ok(name) = CString::new(format!("{role}:{}", id.get(..8).unwrap_or(id))) {
         // Only what `ps` shows until exec; best effort.
         let _ = nix::sys::prctl::set_name(&name);
     }
-    if !args.channel.wait_for_proceed() {
+    if !channel.wait_for_proceed() {
         exit_immediately(1);
     }
     setsid().map_err(step("setsid"))?;
+    Ok(())
+}
+
+fn setup_and_exec(args: &InitArgs<'_>) -> Result<Infallible, InitError> {
+    let plan = args.plan;
+    child_prologue(&args.channel, "rocker-init", args.id)?;
     install_stdio(&args.stdio)?;
     if plan.process.terminal && !args.console {
         rocker_sys::term::set_controlling_terminal(std::io::stdin().as_fd())

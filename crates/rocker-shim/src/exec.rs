@@ -7,7 +7,7 @@
 //! handling: an exec's streams are separate from the container's.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
@@ -63,18 +63,7 @@ impl Conn {
     }
 
     fn flush(&mut self) -> bool {
-        while !self.out.is_empty() {
-            match self.sock.write(&self.out) {
-                Ok(0) => return false,
-                Ok(n) => {
-                    self.out.drain(..n);
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return false,
-            }
-        }
-        true
+        crate::conn::flush(&mut self.sock, &mut self.out)
     }
 
     fn respond(&mut self, resp: &Response) -> bool {

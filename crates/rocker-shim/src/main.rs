@@ -7,6 +7,7 @@
 //! json-file log, serves attach/kill/wait on a control socket, reaps the container, records
 //! the exit on disk and removes the container's cgroup. Single-threaded, no async runtime.
 
+mod conn;
 mod exec;
 mod logfile;
 mod monitor;

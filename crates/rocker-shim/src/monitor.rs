@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
@@ -70,18 +70,7 @@ impl Client {
     }
 
     fn flush(&mut self) -> bool {
-        while !self.out.is_empty() {
-            match self.sock.write(&self.out) {
-                Ok(0) => return false,
-                Ok(n) => {
-                    self.out.drain(..n);
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return false,
-            }
-        }
-        true
+        crate::conn::flush(&mut self.sock, &mut self.out)
     }
 
     fn respond(&mut self, resp: &Response) -> bool {
