@@ -50,3 +50,13 @@ if ! command -v cargo >/dev/null 2>&1; then
     fi
     exit 1
 fi
+
+# The Python docker SDK, used by the e2e tests as a real client of rockerd: from PyPI, or
+# Debian's python3-docker where this python3 has no pip.
+if ! python3 -c 'import docker' >/dev/null 2>&1; then
+    echo "deps: installing the Python docker SDK"
+    python3 -m pip install --quiet docker >/dev/null 2>&1 \
+        || python3 -m pip install --quiet --break-system-packages docker >/dev/null 2>&1 \
+        || { [ "$(id -u)" -eq 0 ] && apt-get install -y -qq --no-install-recommends python3-docker >/dev/null 2>&1; } \
+        || echo "deps: could not install the Python docker SDK; its e2e test will fail under CI" >&2
+fi
