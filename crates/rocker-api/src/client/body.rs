@@ -61,22 +61,25 @@ impl AsyncRead for BodyReader {
     }
 }
 
-/// Newline-delimited [`JsonMessage`] objects of a progress stream.
-pub struct JsonLines {
+/// Newline-delimited JSON documents of a streamed response: [`JsonMessage`]s of a progress
+/// stream by default, or any other type (events).
+pub struct JsonLines<T = JsonMessage> {
     lines: Lines<BufReader<BodyReader>>,
     path: String,
+    _of: std::marker::PhantomData<fn() -> T>,
 }
 
-impl JsonLines {
+impl<T: serde::de::DeserializeOwned> JsonLines<T> {
     pub(crate) fn new(reader: BodyReader, path: String) -> Self {
         Self {
             lines: BufReader::new(reader).lines(),
             path,
+            _of: std::marker::PhantomData,
         }
     }
 
-    /// The next message, `None` at the end of the stream. Blank lines are skipped.
-    pub async fn next_message(&mut self) -> Result<Option<JsonMessage>, ClientError> {
+    /// The next document, `None` at the end of the stream. Blank lines are skipped.
+    pub async fn next_message(&mut self) -> Result<Option<T>, ClientError> {
         loop {
             let line = self
                 .lines

@@ -2,13 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use hyper::Method;
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-
-use super::body::BodyReader;
+use super::body::{BodyReader, JsonLines};
 use super::error::ClientError;
 use super::{Client, Query};
 use crate::models::EventMessage;
+use hyper::Method;
 
 /// Options of `GET /events`.
 #[derive(Debug, Clone, Default)]
@@ -19,36 +17,8 @@ pub struct EventsOptions {
     pub filters: BTreeMap<String, Vec<String>>,
 }
 
-/// The daemon's events, one at a time.
-pub struct EventStream {
-    lines: Lines<BufReader<BodyReader>>,
-}
-
-impl EventStream {
-    /// The next event, `None` when the daemon ends the stream.
-    pub async fn next_event(&mut self) -> Result<Option<EventMessage>, ClientError> {
-        loop {
-            let line = self
-                .lines
-                .next_line()
-                .await
-                .map_err(|source| ClientError::ReadBody {
-                    path: "/events".into(),
-                    source,
-                })?;
-            let Some(line) = line else { return Ok(None) };
-            if line.trim().is_empty() {
-                continue;
-            }
-            return serde_json::from_str(&line)
-                .map(Some)
-                .map_err(|source| ClientError::Decode {
-                    path: "/events".into(),
-                    source,
-                });
-        }
-    }
-}
+/// The daemon's events, one at a time (`next_message`).
+pub type EventStream = JsonLines<EventMessage>;
 
 impl Client {
     /// `GET /events?since=&until=&filters=`.
@@ -68,8 +38,9 @@ impl Client {
             q.push("filters", f);
         }
         let resp = self.send(Method::GET, "/events", &q, None).await?;
-        Ok(EventStream {
-            lines: BufReader::new(BodyReader::new(resp.into_body())).lines(),
-        })
+        Ok(JsonLines::new(
+            BodyReader::new(resp.into_body()),
+            "/events".into(),
+        ))
     }
 }

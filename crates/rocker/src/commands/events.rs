@@ -71,7 +71,7 @@ pub async fn run(client: &Client, args: EventsArgs) -> anyhow::Result<i32> {
             .push(v.to_string());
     }
     let mut stream = client.events(&opts).await?;
-    while let Some(e) = stream.next_event().await? {
+    while let Some(e) = stream.next_message().await? {
         println!("{}", format_event(&e));
     }
     Ok(0)
