@@ -68,6 +68,8 @@ cleanup() {
         done
     done
     sleep 0.2
+    ip link del "$bench_bridge" 2>/dev/null
+    nft delete table ip "$bench_table" 2>/dev/null
     awk -v t="$tmp" '$5 == t || index($5, t "/") == 1 { print $5 }' /proc/self/mountinfo \
         | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
     for h in /sys/fs/cgroup/*/"$parent" /sys/fs/cgroup/"$parent"; do
@@ -90,7 +92,10 @@ if [ ! -s "$tar" ]; then
 fi
 
 # --- private rockerd --------------------------------------------------------------------
-: >"$tmp/config.toml"
+# A private bridge, subnet and nftables table, so a system rockerd is not disturbed.
+bench_bridge="rkbench$$"
+bench_table="rocker_bench_$$"
+printf '[network]\nbridge = "%s"\nnft_table = "%s"\n' "$bench_bridge" "$bench_table" >"$tmp/config.toml"
 "$bin/rockerd" -H "$host" --data-root "$tmp/data" --exec-root "$tmp/run" \
     --config-file "$tmp/config.toml" --pidfile "$tmp/rockerd.pid" \
     --cgroup-parent "$parent" --log-level warn >"$tmp/rockerd.log" 2>&1 </dev/null &
@@ -150,6 +155,7 @@ peer() {
 
 echo "==> $runs runs each (+$warmup warmup)"
 measure rocker "$bin/rocker" -H "$host" run --rm busybox true
+measure rocker-nonet "$bin/rocker" -H "$host" run --rm --network none busybox true
 
 if command -v docker >/dev/null 2>&1 \
     && timeout 5 env -u DOCKER_HOST docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
@@ -221,6 +227,35 @@ if [ -n "${bundle:-}" ]; then
     results="$results_main"
 fi
 
+# --- HTTP through a published port (busybox httpd, wrk from the host's loopback) ---------
+http_results="$tmp/http-results"
+: >"$http_results"
+command -v wrk >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 || true
+web='mkdir -p /www && head -c 4096 /dev/zero > /www/index.html && exec httpd -f -p 80 -h /www'
+# wrk_peer NAME PORT: 5 s of wrk (2 threads, 32 connections) -> "NAME requests/s".
+wrk_peer() {
+    local name="$1" port="$2" rps=""
+    for _ in $(seq 1 50); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+        sleep 0.1
+    done
+    rps="$(wrk -t2 -c32 -d5s "http://127.0.0.1:$port/" 2>/dev/null | awk '/Requests\/sec/ {print $2}')"
+    [ -n "$rps" ] && echo "$name $rps" >>"$http_results"
+}
+if command -v wrk >/dev/null 2>&1; then
+    rocker run -d --name rbench-web -p 18080:80 busybox sh -c "$web" >/dev/null
+    wrk_peer rocker 18080
+    rocker rm -f rbench-web >/dev/null
+    if command -v docker >/dev/null 2>&1 \
+        && timeout 5 env -u DOCKER_HOST docker version >/dev/null 2>&1; then
+        docker run -d --name rbench-web -p 18081:80 busybox sh -c "$web" >/dev/null 2>&1 \
+            && wrk_peer docker 18081
+        docker rm -f rbench-web >/dev/null 2>&1 || true
+    fi
+else
+    echo "bench: wrk not available; HTTP throughput skipped" >&2
+fi
+
 # --- report -----------------------------------------------------------------------------
 echo
 python3 - "$results" <<'PY'
@@ -233,6 +268,8 @@ print(f"{'runtime':<14}{'median ms':>11}{'p90 ms':>10}{'rocker/peer':>13}")
 for name, (med, p90) in res.items():
     ratio = "-" if name == "rocker" or not base else f"{base[0] / med:.2f}"
     print(f"{label.get(name, name):<14}{med:>11.2f}{p90:>10.2f}{ratio:>13}")
+if base and "rocker-nonet" in res:
+    print(f"default bridge adds {base[0] - res['rocker-nonet'][0]:.2f} ms to rocker run (vs --network none)")
 PY
 if [ -s "${rt_results:-/nonexistent}" ]; then
     echo
@@ -246,5 +283,19 @@ print(f"{'runtime':<16}{'median ms':>11}{'p90 ms':>10}{'rocker/peer':>13}")
 for name, (med, p90) in res.items():
     ratio = "-" if name == "rocker-runtime" or not base else f"{base[0] / med:.2f}"
     print(f"{name:<16}{med:>11.2f}{p90:>10.2f}{ratio:>13}")
+PY
+fi
+if [ -s "$http_results" ]; then
+    echo
+    echo "HTTP through a published port (busybox httpd, 4 KiB page, wrk -t2 -c32 -d5s)"
+    python3 - "$http_results" <<'PY'
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+res = {name: float(rps) for name, rps in rows}
+base = res.get("rocker")
+print(f"{'engine':<10}{'requests/s':>12}{'rocker/peer':>13}")
+for name, rps in res.items():
+    ratio = "-" if name == "rocker" or not base else f"{base / rps:.2f}"
+    print(f"{name:<10}{rps:>12.0f}{ratio:>13}")
 PY
 fi

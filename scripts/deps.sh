@@ -9,11 +9,12 @@
 #   iproute2 procps util-linux   ip, ps/pkill, nsenter/setsid/mount used by scripts and tests
 #   python3         mk-busybox-image and bench.sh
 #   hyperfine       bench.sh timing (falls back to a python3 loop)
+#   nftables        rocker-net applies its NAT/port table with `nft -f -`
 #   libseccomp-dev  the runtime compiles seccomp profiles with libseccomp (links -lseccomp)
 #   docker-registry apache2-utils   registry e2e tests (a private registry; htpasswd)
 set -euo pipefail
 
-pkgs=(busybox-static runc sqlite3 iproute2 python3 hyperfine procps util-linux docker-registry apache2-utils libseccomp-dev)
+pkgs=(busybox-static runc sqlite3 iproute2 python3 hyperfine procps util-linux docker-registry apache2-utils libseccomp-dev nftables)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -31,6 +31,8 @@ pub struct Daemon {
     log: PathBuf,
     pidfile: PathBuf,
     cgroup_parent: String,
+    /// Private default bridge, subnet and nftables table.
+    net: crate::netfix::TestNet,
     bins: PathBuf,
     child: Option<Child>,
 }
@@ -71,8 +73,22 @@ impl Daemon {
             .unwrap_or_else(|e| panic!("create temp dir: {e}"));
         let root = dir.path().to_path_buf();
         let config = root.join("config.toml");
-        std::fs::write(&config, "# rocker e2e test daemon: defaults only\n")
-            .unwrap_or_else(|e| panic!("write {}: {e}", config.display()));
+        let net = crate::netfix::TestNet::pick();
+        let resolv = root.join("resolv.conf");
+        std::fs::write(&resolv, "nameserver 127.0.0.1\n")
+            .unwrap_or_else(|e| panic!("write {}: {e}", resolv.display()));
+        std::fs::write(
+            &config,
+            format!(
+                "# rocker e2e test daemon: private bridge, subnet, nftables table; DNS only on\n# the host's own bridge address, so no query ever leaves the machine\n[network]\nbridge = \"{}\"\ndefault_bridge_subnet = \"{}\"\nnft_table = \"{}\"\nresolv_conf = \"{}\"\ndns = [\"{}\"]\n",
+                net.bridge,
+                net.subnet,
+                net.table,
+                resolv.display(),
+                net.gateway
+            ),
+        )
+        .unwrap_or_else(|e| panic!("write {}: {e}", config.display()));
         let mut d = Daemon {
             socket: root.join("rocker.sock"),
             data_root: root.join("data"),
@@ -81,6 +97,7 @@ impl Daemon {
             pidfile: root.join("rockerd.pid"),
             config,
             cgroup_parent: format!("rocker-e2e-{}", unique_suffix()),
+            net,
             bins,
             child: None,
             dir: Some(dir),
@@ -171,6 +188,11 @@ impl Daemon {
 
     pub fn exec_root(&self) -> &Path {
         &self.exec_root
+    }
+
+    /// The daemon's private default bridge, its subnet and nftables table.
+    pub fn net(&self) -> &crate::netfix::TestNet {
+        &self.net
     }
 
     pub fn cgroup_parent(&self) -> &str {
@@ -330,8 +352,13 @@ impl Daemon {
     }
 
     /// Mount points below this daemon's private directory.
+    /// (The daemon keeps its network-namespace directory a private mount of itself while it
+    /// lives; that one is not a leftover, the namespaces mounted inside it are.)
     pub fn mounts(&self) -> Vec<PathBuf> {
-        host::mounts_under(&self.root)
+        let nsdir = self.exec_root.join("netns");
+        let mut m = host::mounts_under(&self.root);
+        m.retain(|p| *p != nsdir);
+        m
     }
 
     /// Cgroup directories below this daemon's cgroup parent, in every hierarchy.
@@ -414,8 +441,16 @@ impl Daemon {
                         http::request(&self.socket, "DELETE", &path, None, Duration::from_secs(20));
                 }
             }
+            let _ = http::request(
+                &self.socket,
+                "POST",
+                "/networks/prune",
+                None,
+                Duration::from_secs(20),
+            );
         }
         self.stop();
+        self.net.cleanup();
         host::kill_leftovers(&self.root, &self.cgroup_parent);
         let mounts = host::unmount_all_under(&self.root);
         let cgroups = host::remove_cgroups(&self.cgroup_parent);

@@ -12,6 +12,7 @@ mod cmd;
 mod daemon;
 pub mod host;
 pub mod http;
+pub mod netfix;
 pub mod registry;
 
 use std::path::{Path, PathBuf};

@@ -128,6 +128,16 @@ pub struct Record {
     /// The current restart back-off in milliseconds (0: none yet).
     #[serde(default)]
     pub restart_delay_ms: u64,
+    /// Volumes, binds and tmpfs mounts resolved at create (inspect's `Mounts`).
+    #[serde(default)]
+    pub mounts: Vec<rocker_api::models::MountPoint>,
+    /// Networks the container joins at start, by network name, with what was asked for
+    /// each (aliases, static address); `network connect/disconnect` change it.
+    #[serde(default)]
+    pub endpoints_config: std::collections::BTreeMap<String, rocker_api::models::EndpointSettings>,
+    /// What is wired while it runs: namespace, endpoints, published ports.
+    #[serde(default)]
+    pub net: Option<crate::network::NetState>,
 }
 
 pub fn now_rfc3339() -> String {

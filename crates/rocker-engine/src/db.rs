@@ -38,6 +38,8 @@ pub fn open(path: &Path) -> Result<Db> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let tx = conn.transaction()?;
     migrate(&tx, "engine", ENGINE_MIGRATIONS)?;
+    migrate(&tx, "networks", crate::network::MIGRATIONS)?;
+    migrate(&tx, "volumes", crate::volumes::MIGRATIONS)?; // volumes (N3)
     rocker_image::ImageStore::migrate(&tx)
         .map_err(|e| Error::internal(format!("migrating image store: {e}")))?;
     tx.commit()?;

@@ -14,6 +14,8 @@ pub enum Kind {
     InvalidArgument,
     /// 304: already started / already stopped.
     NotModified,
+    /// 403: not allowed (pre-defined network, active endpoints, ...).
+    Forbidden,
     /// 500.
     Internal,
 }
@@ -43,6 +45,10 @@ impl Error {
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(Kind::InvalidArgument, message)
     }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Error::new(Kind::Forbidden, message)
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(Kind::Internal, message)
     }

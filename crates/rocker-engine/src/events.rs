@@ -86,6 +86,36 @@ impl Engine {
     pub(crate) fn emit(&self, rec: &Record, action: &str, extra: &[(&str, String)]) {
         self.events.publish(container_event(rec, action, extra));
     }
+
+    /// A network event (`create`, `destroy`, `connect`, `disconnect`), as Docker sends them.
+    pub(crate) fn emit_network(
+        &self,
+        net: &crate::network::NetworkRec,
+        action: &str,
+        container: Option<&str>,
+    ) {
+        let mut attributes = BTreeMap::new();
+        attributes.insert("name".to_string(), net.name.clone());
+        attributes.insert("type".to_string(), net.driver.clone());
+        if let Some(c) = container {
+            attributes.insert("container".to_string(), c.to_string());
+        }
+        let now = chrono::Utc::now();
+        self.events.publish(EventMessage {
+            status: String::new(),
+            id: String::new(),
+            from: String::new(),
+            kind: "network".into(),
+            action: action.to_string(),
+            actor: EventActor {
+                id: net.id.clone(),
+                attributes,
+            },
+            scope: "local".into(),
+            time: now.timestamp(),
+            time_nano: now.timestamp_nanos_opt().unwrap_or(0),
+        });
+    }
 }
 
 /// Docker's `filters` for events: `{"type":["container"],"event":["die"],...}` (or the old

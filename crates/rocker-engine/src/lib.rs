@@ -17,7 +17,9 @@ pub mod exec;
 mod image_delete;
 mod lifecycle;
 pub mod logs;
+mod mounts; // volumes (N3)
 pub mod names;
+pub mod network;
 mod ops;
 pub mod registry;
 mod restart;
@@ -28,6 +30,7 @@ pub mod signal;
 pub mod spec;
 pub mod stats;
 pub mod user;
+pub mod volumes; // volumes (N3)
 
 use std::collections::HashMap;
 use std::os::unix::net::UnixStream as StdUnixStream;
@@ -57,6 +60,8 @@ pub struct Config {
     pub log_max_files: u32,
     /// Registries (`host[:port]`) that may be reached over plain HTTP.
     pub insecure_registries: Vec<String>,
+    /// Bridge, subnet, nftables table and DNS settings.
+    pub net: network::NetConfig,
 }
 
 /// Progress of a container that waiters watch.
@@ -127,6 +132,8 @@ pub struct Engine {
     execs: exec::ExecStore,
     /// Container events for `GET /events`.
     events: events::EventBus,
+    /// Networks and the wiring of running containers.
+    net: network::Networks,
 }
 
 impl Engine {
@@ -144,6 +151,8 @@ impl Engine {
         let db = db::open(&cfg.data_root.join("rocker.db"))?;
         let images = rocker_image::ImageStore::new(&cfg.data_root, db.clone())
             .map_err(|e| Error::internal(format!("opening image store: {e}")))?;
+        let net = network::Networks::new(cfg.net.clone(), &cfg.exec_root, db.clone());
+        net.open()?;
         let engine = Arc::new(Engine {
             cfg,
             db,
@@ -151,14 +160,22 @@ impl Engine {
             containers: Mutex::new(Containers::default()),
             execs: exec::ExecStore::default(),
             events: events::EventBus::default(),
+            net,
         });
         engine.load_containers()?;
+        engine.net_adopt();
         engine.reconcile().await;
+        engine.net_reconcile().await;
         Ok(engine)
     }
 
     pub fn config(&self) -> &Config {
         &self.cfg
+    }
+
+    /// The network service (lookups and listings for the API layer).
+    pub fn networks(&self) -> &network::Networks {
+        &self.net
     }
 
     fn load_containers(&self) -> Result<()> {

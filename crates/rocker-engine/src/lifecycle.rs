@@ -129,14 +129,6 @@ fn validate_host_config(hc: &HostConfig) -> Result<()> {
             )))
         }
     }
-    match hc.network_mode.as_str() {
-        "" | "default" | "bridge" | "none" => {}
-        other => {
-            return Err(Error::invalid(format!(
-                "network mode \"{other}\" is not supported yet"
-            )))
-        }
-    }
     crate::security::validate(hc)
 }
 
@@ -178,7 +170,7 @@ impl Engine {
         let ContainerCreateBody {
             config,
             host_config,
-            ..
+            networking_config,
         } = body;
         let mut host_config = host_config.unwrap_or_default();
         // Daemon defaults Docker records at create, which clients read back (docker-py
@@ -193,6 +185,7 @@ impl Engine {
             return Err(Error::invalid("Config.Image must be set"));
         }
         validate_host_config(&host_config)?;
+        let endpoints_config = self.plan_endpoints(&mut host_config, networking_config)?;
         let image = self
             .images
             .resolve(&config.image)
@@ -218,6 +211,12 @@ impl Engine {
             cfg.hostname = id[..12].to_string();
         }
         let name = self.reserve_name(name, &id)?;
+        let crate::mounts::Resolved {
+            mounts,
+            created: made_volumes,
+        } = self
+            .resolve_mounts(&host_config, &cfg, &image)
+            .inspect_err(|_| drop(lock(&self.containers).names.remove(&name)))?; // volumes (N3)
         let rec = Record {
             id: id.clone(),
             name: name.clone(),
@@ -231,12 +230,16 @@ impl Engine {
             restart_count: 0,
             manually_stopped: false,
             restart_delay_ms: 0,
+            mounts, // volumes (N3)
+            endpoints_config,
+            net: None,
         };
         let made = self
             .make_container_dir(&rec)
             .and_then(|()| self.persist(&rec));
         if let Err(e) = made {
             let _ = std::fs::remove_dir_all(self.container_dir(&id));
+            self.release_mounts(&made_volumes); // volumes (N3)
             lock(&self.containers).names.remove(&name);
             return Err(e);
         }
@@ -277,14 +280,11 @@ impl Engine {
             std::fs::create_dir_all(dir.join(sub))?;
         }
         std::fs::write(dir.join("hostname"), format!("{}\n", rec.config.hostname))?;
-        std::fs::write(
-            dir.join("hosts"),
-            format!(
-                "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n127.0.1.1\t{}\n",
-                rec.config.hostname
-            ),
-        )?;
-        std::fs::write(dir.join("resolv.conf"), resolv_conf())?;
+        // Written again at each start, when the addresses are known.
+        let hosts =
+            rocker_net::files::hosts(&rec.config.hostname, &rec.config.domainname, &[], &[]);
+        std::fs::write(dir.join("hosts"), hosts)?;
+        std::fs::write(dir.join("resolv.conf"), "")?;
         Ok(())
     }
 
@@ -316,7 +316,23 @@ impl Engine {
             }
             Status::Created | Status::Exited => {}
         }
-        let (shim_cfg, _) = self.prepare_start(&rec)?;
+        let plan = match self.net_up(&rec).await {
+            Ok(p) => p,
+            Err(e) => {
+                self.fail_start(entry, 128, &e.message);
+                self.remove_if_auto(&rec);
+                return Err(e);
+            }
+        };
+        let net_state = plan.state.clone();
+        let prepared = self.prepare_start(&rec, &plan.ns);
+        let (shim_cfg, _) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                self.net_down(&rec.id, plan.state);
+                return Err(e);
+            }
+        };
         let mut pending: Vec<(AttachStreams, StdUnixStream)> =
             std::mem::take(&mut *lock(&entry.pending_attach));
         let first = if pending.is_empty() {
@@ -331,6 +347,7 @@ impl Engine {
             Ok(s) => s,
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&shim_cfg.state_dir);
+                self.net_down(&rec.id, net_state);
                 self.fail_start(entry, 128, &e.message);
                 return Err(e);
             }
@@ -346,6 +363,7 @@ impl Engine {
                     r.state.oom_killed = false;
                     r.state.started_at = now_rfc3339();
                     r.state.finished_at.clear();
+                    r.net = net_state;
                     r.clone()
                 };
                 self.persist(&snapshot)?;
@@ -369,15 +387,9 @@ impl Engine {
             }
             shim::Started::Failed { message, exit_code } => {
                 let _ = std::fs::remove_dir_all(&shim_cfg.state_dir);
+                self.net_down(&rec.id, net_state);
                 self.fail_start(entry, exit_code, &message);
-                if rec.host_config.auto_remove {
-                    // Docker removes an auto-remove container whose start failed.
-                    let engine = self.clone();
-                    let id = rec.id.clone();
-                    tokio::spawn(async move {
-                        let _ = engine.remove(&id, true).await;
-                    });
-                }
+                self.remove_if_auto(&rec);
                 let kind = if exit_code == 126 || exit_code == 127 {
                     Kind::InvalidArgument
                 } else {
@@ -391,6 +403,17 @@ impl Engine {
         }
     }
 
+    /// Docker removes an auto-remove container whose start failed.
+    fn remove_if_auto(self: &Arc<Self>, rec: &Record) {
+        if rec.host_config.auto_remove {
+            let engine = self.clone();
+            let id = rec.id.clone();
+            tokio::spawn(async move {
+                let _ = engine.remove(&id, true).await;
+            });
+        }
+    }
+
     fn fail_start(&self, entry: &Entry, exit_code: i32, message: &str) {
         let snapshot = {
             let mut r = lock(&entry.record);
@@ -399,10 +422,11 @@ impl Engine {
             r.clone()
         };
         let _ = self.persist(&snapshot);
+        self.release_volume_mounts(&entry.id, &snapshot.mounts); // volumes (N3)
     }
 
     /// Writes the OCI bundle and the shim's configuration for a start.
-    fn prepare_start(&self, rec: &Record) -> Result<(ShimConfig, PathBuf)> {
+    fn prepare_start(&self, rec: &Record, netns: &spec::NetNs) -> Result<(ShimConfig, PathBuf)> {
         let image = self
             .images
             .resolve(&rec.image_id)
@@ -458,9 +482,11 @@ impl Engine {
                 DEFAULT_SHM
             },
             readonly_rootfs: hc.readonly_rootfs,
+            netns: netns.clone(),
         };
         let mut doc = spec::build(&input);
         crate::security::apply(&mut doc, hc)?;
+        self.add_spec_mounts(&mut doc, rec)?; // volumes (N3)
         spec::write(&dir, &doc)?;
         let lower = lowerdirs
             .iter()
@@ -515,6 +541,7 @@ impl Engine {
 
     /// Records an exit (None: the shim vanished without recording one) and applies `--rm`.
     pub(crate) fn record_exit(self: &Arc<Self>, entry: &Arc<Entry>, exit: Option<ExitRecord>) {
+        let net;
         let snapshot = {
             let mut r = lock(&entry.record);
             if !matches!(
@@ -525,6 +552,7 @@ impl Engine {
             }
             r.state.status = Status::Exited;
             r.state.pid = 0;
+            net = r.net.take();
             match &exit {
                 Some(e) => {
                     r.state.exit_code = e.exit_code;
@@ -539,10 +567,12 @@ impl Engine {
             }
             r.clone()
         };
+        self.net_down(&entry.id, net);
         if let Err(e) = self.persist(&snapshot) {
             tracing::error!(id = %entry.id, "recording exit: {e}");
         }
         let _ = std::fs::remove_dir_all(self.shim_dir(&entry.id));
+        self.release_volume_mounts(&entry.id, &snapshot.mounts); // volumes (N3)
         if snapshot.state.oom_killed {
             self.emit(&snapshot, "oom", &[]);
         }
@@ -561,7 +591,7 @@ impl Engine {
             let engine = self.clone();
             let id = entry.id.clone();
             tokio::spawn(async move {
-                if let Err(e) = engine.remove(&id, true).await {
+                if let Err(e) = engine.remove_opts(&id, true, true).await {
                     tracing::warn!(%id, "auto-removing container: {e}");
                 }
             });
@@ -638,6 +668,11 @@ impl Engine {
 
     /// `DELETE /containers/{id}`.
     pub async fn remove(&self, id: &str, force: bool) -> Result<()> {
+        self.remove_opts(id, force, false).await
+    }
+
+    /// `DELETE /containers/{id}?v=`: `volumes` also removes its anonymous volumes (N3).
+    pub async fn remove_opts(&self, id: &str, force: bool, volumes: bool) -> Result<()> {
         let entry = self.lookup(id)?;
         let _op = entry.op.lock().await;
         let status = entry.status();
@@ -697,6 +732,9 @@ impl Engine {
             if e.kind() != std::io::ErrorKind::NotFound {
                 tracing::warn!(id = %entry.id, "removing {}: {e}", dir.display());
             }
+        }
+        if volumes {
+            self.remove_anonymous_volumes(&entry.record().mounts); // volumes (N3)
         }
         lock(&entry.record).state.status = Status::Dead;
         self.emit(&entry.record(), "destroy", &[]);
@@ -776,23 +814,4 @@ pub(crate) async fn splice(a: UnixStream, b: UnixStream) {
         let _ = tokio::io::AsyncWriteExt::shutdown(&mut aw).await;
     };
     tokio::join!(one, two);
-}
-
-/// The host's resolv.conf for the container, minus loopback name servers (which would not
-/// answer inside the container's network namespace), as Docker does.
-fn resolv_conf() -> String {
-    let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    let mut out = String::new();
-    for line in host.lines() {
-        let t = line.trim();
-        if let Some(ns) = t.strip_prefix("nameserver") {
-            let ns = ns.trim();
-            if ns.starts_with("127.") || ns == "::1" {
-                continue;
-            }
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
 }

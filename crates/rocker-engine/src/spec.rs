@@ -124,6 +124,35 @@ pub struct SpecInput {
     pub files: Vec<(String, PathBuf, bool)>,
     pub shm_size: u64,
     pub readonly_rootfs: bool,
+    /// The container's network namespace.
+    pub netns: NetNs,
+}
+
+/// Where the container's network namespace comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum NetNs {
+    /// A fresh one with only `lo` (`--network none`).
+    #[default]
+    New,
+    /// Join a prepared (bridge networks) or another container's namespace.
+    Path(PathBuf),
+    /// The host's (`--network host`).
+    Host,
+}
+
+fn namespaces(netns: &NetNs) -> Value {
+    let mut ns = vec![
+        json!({"type": "pid"}),
+        json!({"type": "ipc"}),
+        json!({"type": "uts"}),
+        json!({"type": "mount"}),
+    ];
+    match netns {
+        NetNs::New => ns.push(json!({"type": "network"})),
+        NetNs::Path(p) => ns.push(json!({"type": "network", "path": p})),
+        NetNs::Host => {}
+    }
+    Value::Array(ns)
 }
 
 fn mount(dest: &str, typ: &str, source: &str, options: &[&str]) -> Value {
@@ -235,10 +264,7 @@ pub fn build(input: &SpecInput) -> Value {
         "hostname": input.hostname,
         "mounts": mounts,
         "linux": {
-            "namespaces": [
-                {"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"},
-                {"type": "network"},
-            ],
+            "namespaces": namespaces(&input.netns),
             "cgroupsPath": input.cgroups_path,
             "resources": resources,
             "maskedPaths": MASKED_PATHS,
@@ -320,6 +346,7 @@ mod tests {
             files: vec![("/etc/hosts".into(), "/tmp/hosts".into(), false)],
             shm_size: 64 << 20,
             readonly_rootfs: false,
+            netns: NetNs::New,
         }
     }
 

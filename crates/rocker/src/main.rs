@@ -9,6 +9,7 @@ mod commands;
 mod envfile;
 mod exit;
 mod json_indent;
+mod ports;
 mod progress;
 mod stdio;
 mod table;

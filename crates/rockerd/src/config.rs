@@ -40,7 +40,17 @@ pub struct Registry {
 pub struct Network {
     pub default_bridge_subnet: Option<String>,
     pub default_bridge_gateway: Option<String>,
+    /// Default bridge interface name (`rocker0`).
     pub bridge: Option<String>,
+    /// The nftables table Rocker owns (`rocker`).
+    pub nft_table: Option<String>,
+    /// Name servers for containers; upstreams of the embedded DNS server.
+    pub dns: Vec<String>,
+    pub dns_search: Vec<String>,
+    pub dns_options: Vec<String>,
+    /// The host's resolver file (default /etc/resolv.conf).
+    pub resolv_conf: Option<PathBuf>,
+    pub mtu: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]

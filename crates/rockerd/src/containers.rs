@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use rocker_api::models::{
     ContainerCreateBody, ContainerCreateResponse, ContainerInspect, ContainerState,
     ContainerSummary, ContainerWaitResponse, GraphDriverData, SummaryHostConfig,
+    SummaryNetworkSettings,
 };
 use rocker_api::stdcopy::StdStream;
 use rocker_engine::logs::LogOptions;
@@ -62,8 +62,8 @@ fn image_name(rec: &Record) -> String {
     }
 }
 
-pub async fn create(engine: &Arc<Engine>, q: &Query, req: Request<Incoming>) -> Res {
-    let body = match read_body(req).await {
+pub async fn create(engine: &Arc<Engine>, q: &Query, mut req: Request<Incoming>) -> Res {
+    let body = match http::read_body(&mut req, MAX_BODY).await {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -82,17 +82,6 @@ pub async fn create(engine: &Arc<Engine>, q: &Query, req: Request<Incoming>) -> 
             },
         ),
         Err(e) => from_engine(&e),
-    }
-}
-
-pub async fn read_body(req: Request<Incoming>) -> Result<Bytes, Res> {
-    let limited = http_body_util::Limited::new(req.into_body(), MAX_BODY);
-    match limited.collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) => Err(error_response(
-            StatusCode::BAD_REQUEST,
-            &format!("reading request body: {e}"),
-        )),
     }
 }
 
@@ -132,6 +121,11 @@ pub fn list(engine: &Arc<Engine>, q: &Query) -> Res {
                 },
                 annotations: None,
             },
+            mounts: rec.mounts.clone(), // volumes (N3)
+            ports: crate::netview::summary_ports(&rec),
+            network_settings: Some(SummaryNetworkSettings {
+                networks: Some(crate::netview::summary_networks(engine, &rec)),
+            }),
             ..Default::default()
         });
         if limit.is_some_and(|l| out.len() as i64 >= l) {
@@ -176,6 +170,8 @@ pub fn inspect(engine: &Arc<Engine>, id: &str) -> Res {
         },
         config: Some(config),
         exec_ids: engine.exec_ids(&rec.id),
+        network_settings: Some(crate::netview::settings(engine, &rec)),
+        mounts: rec.mounts.clone(), // volumes (N3)
         ..Default::default()
     };
     json(StatusCode::OK, &out)
@@ -210,7 +206,7 @@ pub async fn kill(engine: &Arc<Engine>, id: &str, q: &Query) -> Res {
 }
 
 pub async fn remove(engine: &Arc<Engine>, id: &str, q: &Query) -> Res {
-    match engine.remove(id, q.flag("force")).await {
+    match engine.remove_opts(id, q.flag("force"), q.flag("v")).await {
         Ok(()) => empty(StatusCode::NO_CONTENT),
         Err(e) => from_engine(&e),
     }

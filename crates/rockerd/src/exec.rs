@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -14,34 +13,11 @@ use rocker_api::models::{ExecConfig, ExecStartConfig, IdResponse};
 use rocker_engine::{Engine, Error, ExecStarted};
 use tokio::io::AsyncWriteExt;
 
-use crate::http::{self, empty, error_response, from_engine, json, Query, Res};
-
-/// The largest exec body accepted.
-const MAX_BODY: usize = 1 << 20;
-
-async fn read_json<T: serde::de::DeserializeOwned + Default>(
-    req: &mut Request<Incoming>,
-) -> Result<T, Res> {
-    let limited = http_body_util::Limited::new(req.body_mut(), MAX_BODY);
-    let body = match limited.collect().await {
-        Ok(c) => c.to_bytes(),
-        Err(e) => {
-            return Err(error_response(
-                StatusCode::BAD_REQUEST,
-                &format!("reading request body: {e}"),
-            ))
-        }
-    };
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(&body)
-        .map_err(|e| error_response(StatusCode::BAD_REQUEST, &format!("invalid JSON: {e}")))
-}
+use crate::http::{self, empty, from_engine, json, Query, Res};
 
 /// `POST /containers/{id}/exec`.
 pub async fn create(engine: &Arc<Engine>, id: &str, mut req: Request<Incoming>) -> Res {
-    let cfg: ExecConfig = match read_json(&mut req).await {
+    let cfg: ExecConfig = match crate::http::json_body(&mut req).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -83,7 +59,7 @@ fn failure_bytes(message: &str, tty: bool) -> Vec<u8> {
 
 /// `POST /exec/{id}/start`.
 pub async fn start(engine: &Arc<Engine>, id: &str, mut req: Request<Incoming>) -> Res {
-    let cfg: ExecStartConfig = match read_json(&mut req).await {
+    let cfg: ExecStartConfig = match crate::http::json_body(&mut req).await {
         Ok(c) => c,
         Err(r) => return r,
     };

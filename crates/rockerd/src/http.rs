@@ -57,6 +57,7 @@ pub fn status_of(kind: Kind) -> StatusCode {
         Kind::Conflict => StatusCode::CONFLICT,
         Kind::InvalidArgument => StatusCode::BAD_REQUEST,
         Kind::NotModified => StatusCode::NOT_MODIFIED,
+        Kind::Forbidden => StatusCode::FORBIDDEN,
         Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -151,4 +152,60 @@ where
         then.await;
     });
     res
+}
+
+/// Reads a request body of at most `max` bytes.
+pub async fn read_body(
+    req: &mut hyper::Request<hyper::body::Incoming>,
+    max: usize,
+) -> Result<Bytes, Res> {
+    let limited = http_body_util::Limited::new(req.body_mut(), max);
+    match limited.collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) => Err(error_response(
+            StatusCode::BAD_REQUEST,
+            &format!("reading request body: {e}"),
+        )),
+    }
+}
+
+/// A JSON request body (at most 1 MiB); an empty body is the type's default.
+pub async fn json_body<T: serde::de::DeserializeOwned + Default>(
+    req: &mut hyper::Request<hyper::body::Incoming>,
+) -> Result<T, Res> {
+    let bytes = read_body(req, 1 << 20).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|e| error_response(StatusCode::BAD_REQUEST, &format!("invalid JSON: {e}")))
+}
+
+/// Docker's `filters` query value: `{"k":{"v":true}}` or the older `{"k":["v"]}`.
+pub fn parse_filters(q: &Query) -> Result<Vec<(String, String)>, Error> {
+    let Some(raw) = q.get("filters").filter(|f| !f.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let v: serde_json::Value =
+        serde_json::from_str(raw).map_err(|e| Error::invalid(format!("invalid filter: {e}")))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| Error::invalid("invalid filter: not an object"))?;
+    let mut out = Vec::new();
+    for (k, vals) in obj {
+        match vals {
+            serde_json::Value::Object(m) => {
+                out.extend(m.keys().map(|val| (k.clone(), val.clone())));
+            }
+            serde_json::Value::Array(a) => {
+                out.extend(
+                    a.iter()
+                        .filter_map(|x| x.as_str())
+                        .map(|val| (k.clone(), val.to_string())),
+                );
+            }
+            _ => return Err(Error::invalid(format!("invalid filter '{k}'"))),
+        }
+    }
+    Ok(out)
 }

@@ -297,7 +297,7 @@ pub fn remove(engine: &Arc<Engine>, name: &str, q: &Query) -> Res {
 
 /// `POST /auth` (`docker login`): checks the credentials against the registry; a refusal is
 /// a 401 with the registry's answer, as dockerd gives.
-pub async fn login(engine: &Arc<Engine>, req: Request<Incoming>) -> Res {
+pub async fn login(engine: &Arc<Engine>, mut req: Request<Incoming>) -> Res {
     #[derive(serde::Deserialize, Default)]
     #[serde(default)]
     struct AuthConfig {
@@ -305,15 +305,9 @@ pub async fn login(engine: &Arc<Engine>, req: Request<Incoming>) -> Res {
         password: String,
         serveraddress: String,
     }
-    let body = match crate::containers::read_body(req).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let cfg: AuthConfig = match serde_json::from_slice(&body) {
+    let cfg: AuthConfig = match http::json_body(&mut req).await {
         Ok(c) => c,
-        Err(e) => {
-            return http::error_response(StatusCode::BAD_REQUEST, &format!("invalid JSON: {e}"))
-        }
+        Err(r) => return r,
     };
     let creds = rocker_registry::Credentials {
         username: cfg.username,

@@ -12,10 +12,13 @@ mod events;
 mod exec;
 mod http;
 mod images;
+mod netview;
+mod networks;
 mod ops;
 mod router;
 mod stats;
 mod system;
+mod volumes; // volumes (N3)
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -61,6 +64,91 @@ struct Args {
     /// A registry (`host[:port]`) that may be reached over plain HTTP; repeatable.
     #[arg(long = "insecure-registry")]
     insecure_registry: Vec<String>,
+    /// Default bridge interface name.
+    #[arg(short = 'b', long = "bridge")]
+    bridge: Option<String>,
+    /// Default bridge address and prefix (`172.17.0.1/16`).
+    #[arg(long = "bip")]
+    bip: Option<String>,
+    /// DNS server for containers (and upstream of the embedded DNS); repeatable.
+    #[arg(long = "dns")]
+    dns: Vec<String>,
+    /// DNS search domain for containers; repeatable.
+    #[arg(long = "dns-search")]
+    dns_search: Vec<String>,
+    /// DNS option for containers; repeatable.
+    #[arg(long = "dns-opt")]
+    dns_opt: Vec<String>,
+    /// MTU of container interfaces.
+    #[arg(long)]
+    mtu: Option<u32>,
+}
+
+/// `--bip 172.20.0.1/16` -> (subnet, gateway).
+fn split_bip(bip: &str) -> Result<(String, String)> {
+    let (ip, prefix) = bip
+        .split_once('/')
+        .with_context(|| format!("invalid --bip {bip}: want address/prefix"))?;
+    let ip: std::net::Ipv4Addr = ip.parse().with_context(|| format!("invalid --bip {bip}"))?;
+    let prefix: u8 = prefix
+        .parse()
+        .with_context(|| format!("invalid --bip {bip}"))?;
+    if prefix > 30 {
+        bail!("invalid --bip {bip}: prefix too long");
+    }
+    let mask = u32::MAX << (32 - u32::from(prefix));
+    let net = std::net::Ipv4Addr::from(u32::from(ip) & mask);
+    Ok((format!("{net}/{prefix}"), ip.to_string()))
+}
+
+/// The network flags, which override the `[network]` table.
+struct NetArgs {
+    bridge: Option<String>,
+    bip: Option<String>,
+    dns: Vec<String>,
+    dns_search: Vec<String>,
+    dns_opt: Vec<String>,
+    mtu: Option<u32>,
+}
+
+fn net_config(a: &NetArgs, f: &config::Network) -> Result<rocker_engine::network::NetConfig> {
+    let mut n = rocker_engine::network::NetConfig::default();
+    if let Some(b) = a.bridge.clone().or(f.bridge.clone()) {
+        if b.is_empty() || b.len() > 15 {
+            bail!("invalid bridge name {b:?}");
+        }
+        n.bridge = b;
+    }
+    n.bridge_subnet = f.default_bridge_subnet.clone();
+    n.bridge_gateway = f.default_bridge_gateway.clone();
+    if let Some(bip) = &a.bip {
+        let (subnet, gw) = split_bip(bip)?;
+        n.bridge_subnet = Some(subnet);
+        n.bridge_gateway = Some(gw);
+    }
+    if let Some(t) = &f.nft_table {
+        n.nft_table = t.clone();
+    }
+    n.dns = if a.dns.is_empty() {
+        f.dns.clone()
+    } else {
+        a.dns.clone()
+    };
+    n.dns_search = if a.dns_search.is_empty() {
+        f.dns_search.clone()
+    } else {
+        a.dns_search.clone()
+    };
+    n.dns_options = if a.dns_opt.is_empty() {
+        f.dns_options.clone()
+    } else {
+        a.dns_opt.clone()
+    };
+    if let Some(p) = &f.resolv_conf {
+        n.host_resolv = p.clone();
+    }
+    n.mtu = a.mtu.or(f.mtu);
+    Ok(n)
 }
 
 fn socket_path(host: &str) -> Result<PathBuf> {
@@ -137,6 +225,14 @@ fn main() -> Result<()> {
             .or(file.daemon.socket.as_deref())
             .unwrap_or("unix:///run/rocker/rocker.sock"),
     )?;
+    let args_net = NetArgs {
+        bridge: args.bridge.clone(),
+        bip: args.bip.clone(),
+        dns: args.dns.clone(),
+        dns_search: args.dns_search.clone(),
+        dns_opt: args.dns_opt.clone(),
+        mtu: args.mtu,
+    };
     let cfg = rocker_engine::Config {
         data_root: args
             .data_root
@@ -159,6 +255,7 @@ fn main() -> Result<()> {
             .chain(&file.registry.insecure_registries)
             .cloned()
             .collect(),
+        net: net_config(&args_net, &file.network)?,
     };
     let pidfile = args.pidfile.or(file.daemon.pidfile);
 

@@ -91,6 +91,24 @@ pub async fn route(engine: Arc<Engine>, req: Request<Incoming>) -> Res {
         (&Method::POST, ["exec", id, "resize"]) => exec::resize(&engine, id, &q).await,
         (&Method::GET, ["exec", id, "json"]) => exec::inspect(&engine, id),
 
+        (&Method::GET, ["networks"]) => crate::networks::list(&engine, &q),
+        (&Method::POST, ["networks", "create"]) => crate::networks::create(&engine, req).await,
+        (&Method::POST, ["networks", "prune"]) => crate::networks::prune(&engine, &q).await,
+        (&Method::GET, ["networks", id]) => crate::networks::inspect(&engine, id),
+        (&Method::DELETE, ["networks", id]) => crate::networks::remove(&engine, id).await,
+        (&Method::POST, ["networks", id, "connect"]) => {
+            crate::networks::connect(&engine, id, req).await
+        }
+        (&Method::POST, ["networks", id, "disconnect"]) => {
+            crate::networks::disconnect(&engine, id, req).await
+        }
+        // volumes (N3)
+        (&Method::GET, ["volumes"]) => crate::volumes::list(&engine, &q),
+        (&Method::POST, ["volumes", "create"]) => crate::volumes::create(&engine, req).await,
+        (&Method::POST, ["volumes", "prune"]) => crate::volumes::prune(&engine, &q),
+        (&Method::GET, ["volumes", name]) => crate::volumes::inspect(&engine, name),
+        (&Method::DELETE, ["volumes", name]) => crate::volumes::remove(&engine, name, &q),
+
         (&Method::GET, ["images", "json"]) => images::list(&engine, &q),
         (&Method::POST, ["images", "load"]) => images::load(&engine, &q, req),
         (&Method::POST, ["images", "create"]) if q.get("fromImage").is_some() => {

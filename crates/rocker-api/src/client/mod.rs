@@ -13,9 +13,11 @@ mod exec;
 mod hijack;
 mod images;
 mod images_registry;
+mod networks;
 mod ops;
 mod stats;
 mod system;
+mod volumes;
 
 use std::io;
 use std::path::PathBuf;

@@ -13,8 +13,10 @@ mod exec;
 mod host_config;
 mod image;
 mod message;
+mod network;
 mod stats;
 mod system;
+mod volume;
 
 pub use container::{
     Address, ContainerCreateResponse, ContainerInspect, ContainerState, ContainerSummary,
@@ -34,6 +36,11 @@ pub use host_config::{
 };
 pub use image::{ImageDeleteResponseItem, ImageInspect, ImageMetadata, ImageSummary, RootFs};
 pub use message::{ErrorResponse, IdResponse, JsonError, JsonMessage, JsonProgress};
+pub use network::{
+    ConfigReference, EndpointResource, Ipam, IpamConfig, NetworkConnectRequest,
+    NetworkCreateRequest, NetworkCreateResponse, NetworkDisconnectRequest, NetworkResource,
+    NetworksPruneResponse,
+};
 pub use stats::{
     BlkioStatEntry, BlkioStats, CpuStats, CpuUsage, MemoryStats, PidsStats, StatsResponse,
     StorageStats, ThrottlingData, ZERO_TIME,
@@ -41,4 +48,7 @@ pub use stats::{
 pub use system::{
     Commit, ComponentVersion, IndexInfo, Platform, PluginsInfo, RegistryServiceConfig, RuntimeInfo,
     SwarmInfo, SystemInfo, SystemVersion, API_VERSION, MIN_API_VERSION,
+};
+pub use volume::{
+    Volume, VolumeCreateOptions, VolumeListResponse, VolumeUsageData, VolumesPruneResponse,
 };

@@ -23,6 +23,7 @@ fn spec_doc() -> Value {
         files: vec![],
         shm_size: 64 << 20,
         readonly_rootfs: false,
+        netns: crate::spec::NetNs::New,
     })
 }
 

@@ -4,8 +4,7 @@ use std::collections::BTreeMap;
 
 use clap::Args;
 use rocker_api::models::{
-    ContainerConfig, ContainerCreateBody, DeviceMapping, EmptyObject, HostConfig, RestartPolicy,
-    Ulimit,
+    ContainerConfig, ContainerCreateBody, DeviceMapping, HostConfig, RestartPolicy, Ulimit,
 };
 
 use crate::envfile::{expand_env_flag, read_env_file};
@@ -74,6 +73,8 @@ pub struct ContainerFlags {
     /// Connect a container to a network
     #[arg(long = "network", alias = "net")]
     pub network: Option<String>,
+    #[command(flatten)]
+    pub net: crate::commands::net_flags::NetFlags,
     /// Restart policy to apply when a container exits
     #[arg(long)]
     pub restart: Option<String>,
@@ -95,6 +96,12 @@ pub struct ContainerFlags {
     /// Mount a tmpfs directory (path[:options])
     #[arg(long)]
     pub tmpfs: Vec<String>,
+    /// Attach a filesystem mount to the container
+    #[arg(long)]
+    pub mount: Vec<String>,
+    /// Mount volumes from the specified container(s)
+    #[arg(long = "volumes-from")]
+    pub volumes_from: Vec<String>,
     /// Ulimit options (name=soft[:hard])
     #[arg(long)]
     pub ulimit: Vec<String>,
@@ -170,6 +177,7 @@ impl ContainerFlags {
         };
         let entrypoint = self.entrypoint.as_ref().map(|e| vec![e.clone()]);
         let attach_stdin = self.interactive && !detach;
+        let net = self.net.to_parts(self.network.as_deref(), &self.add_host)?;
         let config = ContainerConfig {
             hostname,
             domainname,
@@ -189,17 +197,33 @@ impl ContainerFlags {
             labels: Some(labels),
             stop_signal: self.stop_signal.clone(),
             stop_timeout: self.stop_timeout,
-            exposed_ports: None::<BTreeMap<String, EmptyObject>>,
+            exposed_ports: net.exposed_ports,
+            mac_address: net.mac_address,
             ..Default::default()
         };
         let host_config = HostConfig {
             binds: Some(self.volume.clone()),
-            network_mode: self.network.clone().unwrap_or_else(|| "default".into()),
+            mounts: (!self.mount.is_empty())
+                .then(|| {
+                    self.mount
+                        .iter()
+                        .map(|m| crate::commands::volume::parse_mount_flag(m))
+                        .collect()
+                })
+                .transpose()?,
+            volumes_from: (!self.volumes_from.is_empty()).then(|| self.volumes_from.clone()),
+            network_mode: net.network_mode,
+            port_bindings: Some(net.port_bindings),
+            publish_all_ports: net.publish_all,
+            dns: Some(net.dns),
+            dns_search: Some(net.dns_search),
+            dns_options: Some(net.dns_options),
+            links: net.links,
             restart_policy: parse_restart(self.restart.as_deref())?,
             auto_remove: self.rm,
             cap_add: Some(self.cap_add.clone()),
             cap_drop: Some(self.cap_drop.clone()),
-            extra_hosts: Some(self.add_host.clone()),
+            extra_hosts: net.extra_hosts,
             privileged: self.privileged,
             readonly_rootfs: self.read_only,
             security_opt: Some(security_opts(&self.security_opt)?),
@@ -252,7 +276,7 @@ impl ContainerFlags {
         Ok(ContainerCreateBody {
             config,
             host_config: Some(host_config),
-            networking_config: None,
+            networking_config: Some(net.networking_config),
         })
     }
 }

@@ -52,10 +52,20 @@ pub async fn run(client: &Client, args: InspectArgs) -> anyhow::Result<i32> {
             Err(e) => errors.push(describe(&e)),
         }
     }
-    match &args.format {
-        None => println!("{}", indent_array(&docs)),
+    print_inspected(&docs, args.format.as_deref(), &errors)
+}
+
+/// Prints inspected documents as docker does (one JSON array, or the template rendered once
+/// per document), then fails with the errors, if any.
+pub fn print_inspected(
+    docs: &[String],
+    format: Option<&str>,
+    errors: &[String],
+) -> anyhow::Result<i32> {
+    match format {
+        None => println!("{}", indent_array(docs)),
         Some(fmt) => {
-            for d in &docs {
+            for d in docs {
                 let v: serde_json::Value = serde_json::from_str(d)?;
                 println!(
                     "{}",

@@ -10,13 +10,17 @@ pub mod info;
 pub mod inspect;
 pub mod lifecycle;
 pub mod logs;
+pub mod net_flags;
+pub mod network;
 pub mod ops;
+pub mod port;
 pub mod ps;
 pub mod registry;
 pub mod run;
 pub mod start;
 pub mod stats;
 pub mod version;
+pub mod volume; // volumes (N3)
 
 use clap::Subcommand;
 
@@ -51,6 +55,9 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     Version(version::VersionArgs),
     Info(info::InfoArgs),
+    Network(network::NetworkArgs),
+    Port(port::PortArgs),
+    Volume(volume::VolumeArgs), // volumes (N3)
 }
 
 impl Command {
@@ -83,6 +90,9 @@ impl Command {
             Self::Inspect(a) => inspect::run(client, a).await,
             Self::Version(a) => version::run(client, a).await,
             Self::Info(a) => info::run(client, a).await,
+            Self::Network(a) => network::run(client, a).await,
+            Self::Port(a) => port::run(client, a).await,
+            Self::Volume(a) => volume::run(client, a).await, // volumes (N3)
         }
     }
 }

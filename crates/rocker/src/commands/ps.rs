@@ -3,9 +3,10 @@
 use chrono::{DateTime, Utc};
 use clap::Args;
 use rocker_api::human::human_since;
-use rocker_api::models::{ContainerSummary, Port};
+use rocker_api::models::ContainerSummary;
 use rocker_api::Client;
 
+use crate::ports::display_ports;
 use crate::table::{ellipsis, go_quote, render, short_id};
 
 /// List containers
@@ -69,38 +70,11 @@ pub fn render_ps(list: &[ContainerSummary], args: &PsArgs, now: DateTime<Utc>) -
             go_quote(&command),
             format!("{} ago", human_since(created, now)),
             c.status.clone(),
-            ports(&c.ports),
+            display_ports(&c.ports),
             names(&c.names, args.no_trunc),
         ]);
     }
     render(&rows)
-}
-
-/// `0.0.0.0:8080->80/tcp, 443/tcp`.
-fn ports(ports: &[Port]) -> String {
-    let mut sorted: Vec<&Port> = ports.iter().collect();
-    sorted.sort_by_key(|p| (p.private_port, p.r#type.clone(), p.ip.clone()));
-    sorted
-        .iter()
-        .map(|p| {
-            if p.public_port == 0 {
-                format!("{}/{}", p.private_port, p.r#type)
-            } else if p.ip.is_empty() {
-                format!("{}->{}/{}", p.public_port, p.private_port, p.r#type)
-            } else if p.ip.contains(':') {
-                format!(
-                    "[{}]:{}->{}/{}",
-                    p.ip, p.public_port, p.private_port, p.r#type
-                )
-            } else {
-                format!(
-                    "{}:{}->{}/{}",
-                    p.ip, p.public_port, p.private_port, p.r#type
-                )
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Names without the leading `/`; link names (`/a/b`) only with `--no-trunc`.
@@ -117,6 +91,8 @@ fn names(names: &[String], no_trunc: bool) -> String {
 
 #[cfg(test)]
 mod tests {
+    use rocker_api::models::Port;
+
     use super::*;
 
     #[test]
