@@ -10,11 +10,12 @@
 #   python3         mk-busybox-image and bench.sh
 #   hyperfine       bench.sh timing (falls back to a python3 loop)
 #   nftables        rocker-net applies its NAT/port table with `nft -f -`
+#   docker-compose  the Compose e2e test drives rockerd with Compose v1 (Python)
 #   libseccomp-dev  the runtime compiles seccomp profiles with libseccomp (links -lseccomp)
 #   docker-registry apache2-utils   registry e2e tests (a private registry; htpasswd)
 set -euo pipefail
 
-pkgs=(busybox-static runc sqlite3 iproute2 python3 hyperfine procps util-linux docker-registry apache2-utils libseccomp-dev nftables)
+pkgs=(busybox-static runc sqlite3 iproute2 python3 hyperfine procps util-linux docker-registry apache2-utils libseccomp-dev nftables docker-compose)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -629,3 +629,40 @@ fn docker_client_networks() {
     assert_net_clean(&d);
     d.assert_clean(0);
 }
+
+#[test]
+fn default_bridge_avoids_a_subnet_taken_by_a_host_route() {
+    if !require_root() {
+        return;
+    }
+    // Another bridge holds the subnet the daemon is configured with (as docker0 would).
+    let net = rocker_e2e::netfix::TestNet::pick();
+    let dummy = format!("rkd{}", &net.table[net.table.len() - 8..]);
+    let ip = |args: &[&str]| {
+        let out = Command::new("ip").args(args).output().expect("ip");
+        assert_success(&out, &format!("ip {args:?}"));
+    };
+    ip(&["link", "add", &dummy, "type", "bridge"]);
+    struct Gone(String);
+    impl Drop for Gone {
+        fn drop(&mut self) {
+            let _ = Command::new("ip").args(["link", "del", &self.0]).status();
+        }
+    }
+    let _gone = Gone(dummy.clone());
+    ip(&["addr", "add", &format!("{}/24", net.gateway), "dev", &dummy]);
+    ip(&["link", "set", &dummy, "up"]);
+    let d = Daemon::start_with_net(net.clone(), &[]);
+    let bridge = json(&d, &["network", "inspect", "bridge"]);
+    let subnet = bridge[0]["IPAM"]["Config"][0]["Subnet"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(!subnet.is_empty() && subnet != net.subnet, "{bridge}");
+    let log = std::fs::read_to_string(d.log_path()).unwrap_or_default();
+    assert!(log.contains("overlaps the host route"), "{log}");
+    d.load_busybox();
+    let out = d.rocker_ok(&["run", "--rm", "busybox", "ip", "-4", "addr", "show", "eth0"]);
+    let prefix: String = subnet.split('.').take(2).collect::<Vec<_>>().join(".");
+    assert!(out.contains(&format!("inet {prefix}.")), "{out}");
+}

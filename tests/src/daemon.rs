@@ -59,6 +59,11 @@ impl Daemon {
 
     /// Like [`Daemon::start`], with extra `rockerd` flags.
     pub fn start_with_args(extra: &[&str]) -> Daemon {
+        Self::start_with_net(crate::netfix::TestNet::pick(), extra)
+    }
+
+    /// Like [`Daemon::start_with_args`], with the given private network names and subnet.
+    pub fn start_with_net(net: crate::netfix::TestNet, extra: &[&str]) -> Daemon {
         let bins = bin_dir();
         let rockerd = bins.join("rockerd");
         assert!(
@@ -73,7 +78,6 @@ impl Daemon {
             .unwrap_or_else(|e| panic!("create temp dir: {e}"));
         let root = dir.path().to_path_buf();
         let config = root.join("config.toml");
-        let net = crate::netfix::TestNet::pick();
         let resolv = root.join("resolv.conf");
         std::fs::write(&resolv, "nameserver 127.0.0.1\n")
             .unwrap_or_else(|e| panic!("write {}: {e}", resolv.display()));
@@ -240,6 +244,19 @@ impl Daemon {
         let out = self.rocker(args);
         assert_success(&out, &format!("rocker {}", args.join(" ")));
         stdout(&out)
+    }
+
+    /// Run docker-compose (v1, Python; Debian's `docker-compose`) in `dir` against this daemon.
+    pub fn compose(&self, dir: &Path, args: &[&str]) -> Output {
+        let mut cmd = Command::new("docker-compose");
+        cmd.current_dir(dir)
+            .args(args)
+            .env("DOCKER_HOST", self.host())
+            .env("DOCKER_CONFIG", self.root.join("docker-config"))
+            .env("COMPOSE_INTERACTIVE_NO_CLI", "1")
+            .env_remove("DOCKER_TLS_VERIFY")
+            .env_remove("DOCKER_CERT_PATH");
+        output_with_timeout(&mut cmd, None, CMD_TIMEOUT)
     }
 
     /// Run the real `docker` client against this daemon, with a private config dir and no

@@ -86,7 +86,13 @@ pub async fn create(engine: &Arc<Engine>, q: &Query, mut req: Request<Incoming>)
 }
 
 pub fn list(engine: &Arc<Engine>, q: &Query) -> Res {
-    let all = q.flag("all");
+    let filters = match http::parse_filters(q)
+        .and_then(|p| crate::container_filters::ContainerFilters::parse(engine, p))
+    {
+        Ok(f) => f,
+        Err(e) => return from_engine(&e),
+    };
+    let all = q.flag("all") || filters.implies_all();
     let limit = q.int("limit").ok().flatten().filter(|n| *n > 0);
     let now = chrono::Utc::now();
     let mut out: Vec<ContainerSummary> = Vec::new();
@@ -94,10 +100,13 @@ pub fn list(engine: &Arc<Engine>, q: &Query) -> Res {
         if !all && !rec.state.status.is_alive() && !rec.state.restarting {
             continue;
         }
+        let state = state_model(&rec);
+        if !filters.matches(engine, &rec, &state.status) {
+            continue;
+        }
         let created = rocker_api::gotime::parse(&rec.created)
             .map(|t| t.timestamp())
             .unwrap_or(0);
-        let state = state_model(&rec);
         let mut command = rec.path.clone();
         for a in &rec.args {
             command.push(' ');

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod config;
+mod container_filters;
 mod containers;
 mod events;
 mod exec;

@@ -170,30 +170,47 @@ impl Networks {
 
     fn open_default_bridge(&self) -> Result<()> {
         let existing = self.by_name(BRIDGE);
-        let wanted = match &self.cfg.bridge_subnet {
-            Some(s) => Some(parse_subnet(s)?),
-            None => None,
+        // Our own bridge's route (from an earlier run) is not a conflict.
+        let ours = existing
+            .as_ref()
+            .filter(|r| r.bridge == self.cfg.bridge)
+            .and_then(|r| r.subnet().ok());
+        let mut taken = self.taken_subnets(existing.as_ref().map(|r| r.id.as_str()))?;
+        taken.retain(|t| Some(*t) != ours);
+        let (wanted, configured) = match &self.cfg.bridge_subnet {
+            Some(s) => (parse_subnet(s)?, true),
+            None => match ours {
+                Some(s) => (s, false),
+                None => (parse_subnet(DEFAULT_BRIDGE_SUBNET)?, false),
+            },
         };
-        let subnet = match (&existing, wanted) {
-            (_, Some(s)) => s,
-            (Some(rec), None) if rec.bridge == self.cfg.bridge => rec.subnet()?,
-            _ => {
-                let default = parse_subnet(DEFAULT_BRIDGE_SUBNET)?;
-                let taken = self.taken_subnets(None)?;
-                if taken.iter().any(|t| t.overlaps(&default)) {
-                    let s = rocker_net::ipam::pick_free_subnet(&taken)
-                        .ok_or_else(|| Error::internal("no free subnet for the default bridge"))?;
-                    tracing::info!(
-                        "default bridge subnet {default} overlaps a route of the host; using {s}"
-                    );
-                    s
-                } else {
-                    default
-                }
+        let subnet = match taken.iter().find(|t| t.overlaps(&wanted)) {
+            None => wanted,
+            Some(route) => {
+                let s = rocker_net::ipam::pick_free_subnet(&taken)
+                    .ok_or_else(|| Error::internal("no free subnet for the default bridge"))?;
+                tracing::warn!(
+                    "default bridge subnet {wanted}{} overlaps the host route {route}; using {s} instead",
+                    if configured { " (configured)" } else { "" }
+                );
+                s
             }
         };
-        let gateway = match &self.cfg.bridge_gateway {
-            Some(g) => parse_ip(g, "default bridge gateway")?,
+        let configured_gateway = self
+            .cfg
+            .bridge_gateway
+            .as_deref()
+            .filter(|_| subnet == wanted);
+        let gateway = match configured_gateway {
+            Some(g) => {
+                let gw = parse_ip(g, "default bridge gateway")?;
+                if !subnet.contains(gw) {
+                    return Err(Error::invalid(format!(
+                        "default bridge gateway {gw} is not in its subnet {subnet}"
+                    )));
+                }
+                gw
+            }
             None => subnet.first_host(),
         };
         let mut rec = existing.unwrap_or_else(|| NetworkRec::builtin(BRIDGE, "bridge"));

@@ -340,14 +340,8 @@ impl Engine {
                 self.net.release(&ep.network_id, ep.ip);
                 self.net.names.remove(&ep.network_id, &rec.id);
             }
-            if r.host_config.network_mode == net.name {
-                r.host_config.network_mode = r
-                    .endpoints_config
-                    .keys()
-                    .next()
-                    .cloned()
-                    .unwrap_or_else(|| "none".into());
-            }
+            // NetworkMode stays as created (Docker's behaviour; Compose disconnects and
+            // reconnects the main network to set aliases).
             r.clone()
         };
         self.persist(&snapshot)?;
