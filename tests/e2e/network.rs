@@ -439,12 +439,66 @@ fn network_bad_input_and_modes() {
     // Address outside the subnet, static address on the default bridge.
     let tag = &d.net().table[d.net().table.len() - 6..];
     let net = format!("n{tag}");
-    d.rocker_ok(&["network", "create", "--subnet", &d.net().spare, &net]);
+    // The spare /24 split in two: a network with an ip-range, and an internal one.
+    let base = d.net().spare.trim_end_matches(".0/24").to_string();
+    d.rocker_ok(&[
+        "network",
+        "create",
+        "--subnet",
+        &format!("{base}.0/25"),
+        "--ip-range",
+        &format!("{base}.64/26"),
+        &net,
+    ]);
     let cidr = json(&d, &["network", "inspect", &net])[0]["IPAM"]["Config"][0]["Subnet"]
         .as_str()
         .unwrap_or("")
         .to_string();
-    assert!(!cidr.is_empty());
+    assert_eq!(cidr, format!("{base}.0/25"));
+    let out = d.rocker_ok(&[
+        "run",
+        "--rm",
+        "--network",
+        &net,
+        "busybox",
+        "ip",
+        "-4",
+        "addr",
+        "show",
+        "eth0",
+    ]);
+    assert!(
+        out.contains(&format!("inet {base}.64/25")),
+        "first address of the range: {out}"
+    );
+    let internal = format!("i{tag}");
+    d.rocker_ok(&[
+        "network",
+        "create",
+        "--internal",
+        "--subnet",
+        &format!("{base}.128/25"),
+        &internal,
+    ]);
+    let out = d.rocker_ok(&[
+        "run",
+        "--rm",
+        "--network",
+        &internal,
+        "busybox",
+        "ip",
+        "route",
+    ]);
+    assert!(
+        !out.contains("default"),
+        "internal network with a default route: {out}"
+    );
+    let rules = d.net().ruleset();
+    assert!(
+        !rules.contains(&format!("ip saddr {base}.128/25 oifname !=")),
+        "internal network masqueraded:\n{rules}"
+    );
+    d.rocker_ok(&["network", "rm", &internal]);
     let out = d.rocker(&[
         "run",
         "--rm",
