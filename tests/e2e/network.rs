@@ -627,6 +627,7 @@ fn docker_client_networks() {
     d.load_busybox();
     let tag = &d.net().table[d.net().table.len() - 6..];
     let net = format!("dk{tag}");
+    let brname = format!("rkb{tag}");
     d.docker_ok(&[
         "network",
         "create",
@@ -634,8 +635,14 @@ fn docker_client_networks() {
         &d.net().spare,
         "--label",
         "k=v",
+        "-o",
+        &format!("com.docker.network.bridge.name={brname}"),
         &net,
     ]);
+    assert!(
+        std::path::Path::new(&format!("/sys/class/net/{brname}/bridge")).exists(),
+        "bridge {brname} not created"
+    );
     let ls = d.docker_ok(&["network", "ls"]);
     for n in ["bridge", "host", "none", net.as_str()] {
         assert!(ls.contains(n), "{ls}");
@@ -678,8 +685,25 @@ fn docker_client_networks() {
         &net,
     ]);
     assert_eq!(insp.trim(), "1 v");
+    // --mac-address sets the endpoint's MAC (through the rocker CLI: docker 28 refuses the
+    // flag against API 1.43).
+    let out = d.rocker_ok(&[
+        "run",
+        "--rm",
+        "--network",
+        &net,
+        "--mac-address",
+        "02:42:de:ad:be:ef",
+        "busybox",
+        "ip",
+        "link",
+        "show",
+        "eth0",
+    ]);
+    assert!(out.contains("02:42:de:ad:be:ef"), "{out}");
     d.docker_ok(&["rm", "-f", "ww"]);
     d.docker_ok(&["network", "rm", &net]);
+    assert!(!std::path::Path::new(&format!("/sys/class/net/{brname}")).exists());
     assert_net_clean(&d);
     d.assert_clean(0);
 }
