@@ -17,6 +17,7 @@ runs="${BENCH_N:-30}"
 while [ $# -gt 0 ]; do
     case "$1" in
         -n|--runs) runs="$2"; shift 2 ;;
+        --with-dockerd) with_dockerd=1; shift ;; # scale section: may start a private dockerd
         -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -299,3 +300,162 @@ for name, rps in res.items():
     print(f"{name:<10}{rps:>12.0f}{ratio:>13}")
 PY
 fi
+
+# ==========================================================================================
+# --- scale and memory (issue 5): 200 containers, `ps` with 200 listed, daemon/shim memory --
+# ==========================================================================================
+# For each engine present: start SCALE (BENCH_SCALE, default 200) `sleep 600` containers
+# (--network none) one after another through its CLI, time `ps` with them all listed
+# (median of 20), read the daemon's and one per-container monitor's memory from
+# /proc/<pid>/smaps_rollup (rocker-shim; containerd-shim-runc-v2 for Docker; conmon for
+# Podman), remove them, then start SCALE again through parallel API calls (8 at a time,
+# create + start) and remove them. Docker takes part if a dockerd answers on its default
+# socket, or, with --with-dockerd, through a private dockerd started and stopped here.
+# Podman (no daemon, so no API run) takes part if installed.
+scale="${BENCH_SCALE:-200}"
+scale_results="$tmp/scale-results" # "engine key value" lines
+: >"$scale_results"
+
+# mem PID: "rss_kib pss_kib private_dirty_kib" of a process.
+mem() {
+    awk '/^Rss:/ {r = $2} /^Pss:/ {p = $2} /^Private_Dirty:/ {d = $2} END {print r, p, d}' \
+        "/proc/$1/smaps_rollup" 2>/dev/null
+}
+ms_now() { date +%s%3N; }
+
+# api_many SOCKET start|rm N PREFIX: N creates+starts (or forced removals) of PREFIX-i, 8 in
+# flight, over the Engine API; prints the wall time in ms.
+api_many() {
+    python3 - "$@" <<'PY'
+import concurrent.futures, http.client, json, socket, sys, time
+sock, mode, n, prefix = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+class Conn(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(sock)
+def call(method, path, body=None, ok404=False):
+    c = Conn("localhost", timeout=120)
+    data = json.dumps(body).encode() if body is not None else None
+    c.request(method, "/v1.41" + path, body=data, headers={"Content-Type": "application/json"})
+    r = c.getresponse(); out = r.read(); c.close()
+    if r.status >= 300 and not (ok404 and r.status == 404):
+        raise SystemExit(f"{method} {path}: {r.status} {out[:200]!r}")
+    return out
+def one(i):
+    name = f"{prefix}-{i}"
+    if mode == "rm":
+        call("DELETE", f"/containers/{name}?force=1", ok404=True)
+        return
+    spec = {"Image": "busybox", "Cmd": ["sleep", "600"], "HostConfig": {"NetworkMode": "none"}}
+    cid = json.loads(call("POST", f"/containers/create?name={name}", spec))["Id"]
+    call("POST", f"/containers/{cid}/start")
+t = time.perf_counter()
+with concurrent.futures.ThreadPoolExecutor(8) as pool:
+    list(pool.map(one, range(1, n + 1)))
+print(round((time.perf_counter() - t) * 1000))
+PY
+}
+
+# scale_engine NAME DAEMON_PID SOCKET CLI...: the measurements above for one engine.
+# DAEMON_PID and SOCKET may be empty (podman).
+scale_engine() {
+    local name="$1" dpid="$2" sock="$3"; shift 3
+    local prefix="rbs$$" t0 t1 cpid mpid runs_main="$runs" results_main="$results"
+    echo "==> scale: $name"
+    [ -n "$dpid" ] && echo "$name daemon_idle $(mem "$dpid")" >>"$scale_results"
+    t0="$(ms_now)"
+    for i in $(seq 1 "$scale"); do
+        "$@" run -d --network none --name "$prefix-$i" busybox sleep 600 >/dev/null || {
+            echo "bench: $name run $i failed; scale run skipped" >&2
+            "$@" rm -f $("$@" ps -aq --filter "name=$prefix-") >/dev/null 2>&1 || true
+            return 0
+        }
+    done
+    t1="$(ms_now)"
+    echo "$name start_cli_ms $((t1 - t0))" >>"$scale_results"
+    results="$tmp/scale-ps"; : >"$results"; runs=20
+    measure ps "$@" ps || true
+    runs="$runs_main"; results="$results_main"
+    [ -s "$tmp/scale-ps" ] && echo "$name ps_ms $(awk '{print $2}' "$tmp/scale-ps")" >>"$scale_results"
+    [ -n "$dpid" ] && echo "$name daemon_loaded $(mem "$dpid")" >>"$scale_results"
+    cpid="$("$@" inspect -f '{{.State.Pid}}' "$prefix-1" 2>/dev/null)" || true
+    mpid="$(awk '/^PPid:/ {print $2}' "/proc/$cpid/status" 2>/dev/null)" || true
+    [ -n "$mpid" ] && echo "$name monitor:$(tr -d '\0' <"/proc/$mpid/comm") $(mem "$mpid")" >>"$scale_results"
+    # Removal: parallel API calls where there is an API, else the CLI in one call.
+    if [ -n "$sock" ]; then
+        api_many "$sock" rm "$scale" "$prefix" >/dev/null || true
+        local t
+        t="$(api_many "$sock" start "$scale" "$prefix")" \
+            && echo "$name start_api_ms $t" >>"$scale_results"
+        api_many "$sock" rm "$scale" "$prefix" >/dev/null || true
+    else
+        "$@" rm -f $("$@" ps -aq --filter "name=$prefix-") >/dev/null 2>&1 || true
+    fi
+}
+
+scale_engine rocker "$daemon_pid" "$sock" "$bin/rocker" -H "$host"
+
+# Docker: the system dockerd if one answers, else a private one with --with-dockerd.
+docker_sock="" private_dockerd=""
+if command -v docker >/dev/null 2>&1 \
+    && timeout 5 env -u DOCKER_HOST docker version >/dev/null 2>&1; then
+    docker_sock="/var/run/docker.sock"
+elif [ "${with_dockerd:-0}" = 1 ] && command -v dockerd >/dev/null 2>&1; then
+    docker_sock="$tmp/docker.sock"
+    dockerd -H "unix://$docker_sock" --data-root "$tmp/docker" --exec-root "$tmp/docker-run" \
+        --pidfile "$tmp/docker.pid" --bridge none --iptables=false --ip6tables=false \
+        --cgroup-parent "/$parent/docker" >"$tmp/dockerd.log" 2>&1 </dev/null &
+    private_dockerd=$!
+    for _ in $(seq 1 300); do
+        docker -H "unix://$docker_sock" version >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    docker -H "unix://$docker_sock" load -q -i "$tar" >/dev/null 2>&1 || docker_sock=""
+fi
+if [ -n "$docker_sock" ]; then
+    dockerd_pid="$(pgrep -x dockerd | head -n 1)" || true
+    [ -n "$private_dockerd" ] && dockerd_pid="$private_dockerd"
+    scale_engine docker "$dockerd_pid" "$docker_sock" docker -H "unix://$docker_sock"
+else
+    echo "bench: no dockerd for the scale run (see --with-dockerd); docker skipped" >&2
+fi
+if [ -n "$private_dockerd" ]; then
+    kill -TERM "$private_dockerd" 2>/dev/null || true
+    for _ in $(seq 1 150); do kill -0 "$private_dockerd" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$private_dockerd" 2>/dev/null || true
+    wait "$private_dockerd" 2>/dev/null || true
+fi
+
+if command -v podman >/dev/null 2>&1; then
+    scale_engine podman "" "" podman
+fi
+
+echo
+echo "Scale: $scale 'sleep 600' containers (--network none); memory from smaps_rollup"
+python3 - "$scale_results" "$scale" <<'PY'
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+n = sys.argv[2]
+eng = {}
+for r in rows:
+    eng.setdefault(r[0], {})[r[1]] = r[2:]
+def one(e, k):
+    v = eng[e].get(k)
+    return v[0] if v else "-"
+print(f"{'engine':<8}{'start CLI s':>12}{'start API s':>12}{'ps ms':>8}")
+for e in eng:
+    cli, api = one(e, "start_cli_ms"), one(e, "start_api_ms")
+    cli = f"{int(cli) / 1000:.1f}" if cli != "-" else "-"
+    api = f"{int(api) / 1000:.1f}" if api != "-" else "-"
+    print(f"{e:<8}{cli:>12}{api:>12}{one(e, 'ps_ms'):>8}")
+print()
+print(f"{'process':<36}{'Rss MiB':>9}{'Pss MiB':>9}{'PrivDirty MiB':>15}")
+for e in eng:
+    for k, v in eng[e].items():
+        if len(v) != 3 or not (k.startswith("daemon") or k.startswith("monitor")):
+            continue
+        label = {"daemon_idle": "daemon, idle",
+                 "daemon_loaded": f"daemon, {n} running"}.get(k, k.replace("monitor:", "monitor "))
+        r, p, d = (int(x) / 1024 for x in v)
+        print(f"{e + ' ' + label:<36}{r:>9.1f}{p:>9.1f}{d:>15.1f}")
+PY

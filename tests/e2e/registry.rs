@@ -268,3 +268,66 @@ fn basic_auth_registry_with_docker_credentials() {
         "{out}"
     );
 }
+
+#[test]
+fn rocker_login_stores_docker_compatible_credentials() {
+    if !require_root() || !registry::available() {
+        return;
+    }
+    let reg = Registry::start_with_basic_auth("rocker", "s3cret");
+    let d = Daemon::start();
+    d.load_busybox();
+    let img = format!("{}/login/bb:v1", reg.host());
+    d.rocker_ok(&["tag", "busybox", &img]);
+    let config = d.root().join("docker-config").join("config.json");
+
+    // A wrong password is refused and nothing is stored.
+    let out = d.rocker_with_stdin(
+        &["login", "-u", "rocker", "--password-stdin", &reg.host()],
+        Some(b"wrong\n"),
+    );
+    assert!(
+        !out.status.success(),
+        "login with a wrong password succeeded"
+    );
+    assert!(stderr(&out).contains("401"), "{}", stderr(&out));
+    assert!(!std::fs::read_to_string(&config)
+        .unwrap_or_default()
+        .contains("auths\": {\n    \""));
+
+    let out = d.rocker_with_stdin(
+        &["login", "-u", "rocker", "--password-stdin", &reg.host()],
+        Some(b"s3cret\n"),
+    );
+    assert_success(&out, "rocker login");
+    assert!(stdout(&out).contains("Login Succeeded"));
+    let cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).expect("config.json"))
+            .expect("json");
+    // base64("rocker:s3cret"), under the registry's host:port, as docker writes it.
+    assert_eq!(
+        cfg["auths"][reg.host()]["auth"],
+        "cm9ja2VyOnMzY3JldA==",
+        "{cfg}"
+    );
+
+    // push and pull send the stored credentials.
+    let out = d.rocker_ok(&["push", &img]);
+    assert!(out.contains("v1: digest: sha256:"), "{out}");
+    d.rocker_ok(&["rmi", &img]);
+    d.rocker_ok(&["pull", &img]);
+    // The docker client reads the same file.
+    if rocker_e2e::docker_client().is_some() {
+        d.rocker_ok(&["rmi", &img]);
+        d.docker_ok(&["pull", &img]);
+    }
+
+    let out = d.rocker_ok(&["logout", &reg.host()]);
+    assert!(
+        out.contains(&format!("Removing login credentials for {}", reg.host())),
+        "{out}"
+    );
+    d.rocker_ok(&["rmi", &img]);
+    let out = d.rocker(&["pull", &img]);
+    assert!(!out.status.success(), "pull without credentials succeeded");
+}

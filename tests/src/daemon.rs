@@ -232,9 +232,11 @@ impl Daemon {
     /// Run the `rocker` CLI with `stdin` as its input.
     pub fn rocker_with_stdin(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
         let mut cmd = Command::new(self.bins.join("rocker"));
+        // Registry credentials: the same private client config the docker client gets.
         cmd.arg("-H")
             .arg(self.host())
             .args(args)
+            .env("DOCKER_CONFIG", self.root.join("docker-config"))
             .env_remove("ROCKER_HOST");
         output_with_timeout(&mut cmd, stdin, CMD_TIMEOUT)
     }

@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod detach_keys; // detach keys (P3)
 pub mod gotime;
 pub mod human;
 pub mod kind;

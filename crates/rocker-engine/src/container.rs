@@ -71,6 +71,9 @@ pub struct State {
     /// Exited, and its restart policy will start it again after a back-off.
     #[serde(default)]
     pub restarting: bool,
+    /// The health check's state (health (P2)); None without a health check.
+    #[serde(default)]
+    pub health: Option<rocker_api::models::Health>,
 }
 
 impl Default for State {
@@ -84,6 +87,7 @@ impl Default for State {
             started_at: String::new(),
             finished_at: String::new(),
             restarting: false,
+            health: None, // health (P2)
         }
     }
 }

@@ -309,6 +309,11 @@ impl Engine {
         });
     }
 
+    /// Drops an exec record (health (P2): probes are not kept, as in Docker).
+    pub(crate) fn exec_forget(&self, exec_id: &str) {
+        lock(&self.execs.map).remove(exec_id);
+    }
+
     /// `GET /exec/{id}/json`.
     pub fn exec_inspect(&self, exec_id: &str) -> Result<ExecInspect> {
         let r = self.exec_record(exec_id)?;

@@ -14,6 +14,8 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod exec;
+pub mod fs; // container file system API (P1)
+pub mod health; // health (P2)
 mod image_delete;
 mod lifecycle;
 pub mod logs;
@@ -21,6 +23,7 @@ mod mounts; // volumes (N3)
 pub mod names;
 pub mod network;
 mod ops;
+pub mod prune; // container prune, sizes (P3)
 pub mod registry;
 mod restart;
 pub mod seccomp_profile;
@@ -29,6 +32,7 @@ mod shim;
 pub mod signal;
 pub mod spec;
 pub mod stats;
+pub mod update; // update (P2)
 pub mod user;
 pub mod volumes; // volumes (N3)
 
@@ -46,6 +50,7 @@ pub use exec::ExecStarted;
 pub use image_delete::DeleteItem;
 pub use lifecycle::WaitCondition;
 pub use ops::TopResult;
+pub use update::UpdateConfig; // update (P2)
 
 /// Where the engine keeps things and how it runs containers.
 #[derive(Debug, Clone)]
@@ -302,6 +307,7 @@ impl Engine {
                         }
                     }
                     self.spawn_watcher(entry.clone());
+                    self.start_health(&entry, false); // health (P2)
                 }
                 _ => {
                     // The shim is gone or finishing: its exit record (if any) is the truth.

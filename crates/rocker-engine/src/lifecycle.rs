@@ -369,6 +369,8 @@ impl Engine {
                 self.persist(&snapshot)?;
                 self.emit(&snapshot, "start", &[]);
                 self.spawn_watcher(entry.clone());
+                // health (P2)
+                self.start_health(entry, true);
                 // Late attachers beyond the first are joined to the running container.
                 for (streams, sock) in pending {
                     let dir = shim_cfg.state_dir.clone();
@@ -623,7 +625,8 @@ impl Engine {
         self.stop_locked(&entry, timeout, signal).await
     }
 
-    async fn stop_locked(
+    // restart (P2): pub(crate) for restart.
+    pub(crate) async fn stop_locked(
         &self,
         entry: &Entry,
         timeout: Option<i64>,

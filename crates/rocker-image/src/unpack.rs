@@ -325,7 +325,7 @@ impl Extractor {
                         let st = rfs::statat(&pfd, name, AtFlags::SYMLINK_NOFOLLOW)
                             .map_err(|e| create_err(&shown, e))?;
                         if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
-                            remove_any(&pfd, name).map_err(|e| create_err(&shown, e))?;
+                            remove_any(pfd.as_fd(), name).map_err(|e| create_err(&shown, e))?;
                             rfs::mkdirat(&pfd, name, Mode::from_raw_mode(0o700))
                                 .map_err(|e| create_err(&shown, e))?;
                         }
@@ -545,7 +545,7 @@ fn create_replacing<T>(
 ) -> Result<T, Errno> {
     match create(dirfd.as_fd(), name) {
         Err(Errno::EXIST) => {
-            remove_any(dirfd, name)?;
+            remove_any(dirfd.as_fd(), name)?;
             create(dirfd.as_fd(), name)
         }
         other => other,
@@ -553,7 +553,8 @@ fn create_replacing<T>(
 }
 
 /// Removes `name` under `dirfd`, recursively for directories, never following symlinks.
-fn remove_any(dirfd: &OwnedFd, name: &[u8]) -> Result<(), Errno> {
+/// (Also used by the engine's extraction into containers.)
+pub fn remove_any(dirfd: BorrowedFd<'_>, name: &[u8]) -> Result<(), Errno> {
     match rfs::unlinkat(dirfd, name, AtFlags::empty()) {
         Ok(()) => Ok(()),
         Err(Errno::ISDIR) | Err(Errno::PERM) => {
@@ -569,7 +570,7 @@ fn remove_any(dirfd: &OwnedFd, name: &[u8]) -> Result<(), Errno> {
                 .filter(|n| n != b"." && n != b"..")
                 .collect();
             for child in children {
-                remove_any(&sub, &child)?;
+                remove_any(sub.as_fd(), &child)?;
             }
             rfs::unlinkat(dirfd, name, AtFlags::REMOVEDIR)
         }

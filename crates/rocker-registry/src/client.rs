@@ -148,8 +148,19 @@ impl Client {
         format!("{}/v2/{}/{rest}", self.base(&repo.host).await, repo.path)
     }
 
-    fn auth_key(repo: &Repo) -> String {
-        format!("{}|{}", repo.host, repo.path)
+    /// Cached authorization belongs to one repository *and* one set of credentials: a
+    /// request without credentials, or with another user's, must never reuse it.
+    fn auth_key(repo: &Repo, creds: Option<&Credentials>) -> String {
+        let who = match creds {
+            Some(c) => {
+                let d = rocker_image::Digest::of_bytes(
+                    format!("{}\0{}", c.username, c.password).as_bytes(),
+                );
+                d.to_string()
+            }
+            None => "anonymous".to_string(),
+        };
+        format!("{}|{}|{who}", repo.host, repo.path)
     }
 
     /// Sends a request for `repo`, answering one authentication challenge.
@@ -162,7 +173,7 @@ impl Client {
         headers: HeaderMap,
         body: Option<BodyFn<'_>>,
     ) -> Result<Response> {
-        let key = Self::auth_key(repo);
+        let key = Self::auth_key(repo, creds);
         let cached = lock(&self.auth).get(&key).cloned();
         let resp = self
             .send_once(&method, url, &headers, body, cached.as_ref())

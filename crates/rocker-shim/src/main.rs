@@ -86,6 +86,9 @@ fn run(state_dir: &Path) -> Result<i32> {
         serde_json::to_string(&StartReport::Started { pid: mon.pid() })?
     )?;
     drop(report);
+    // Start-up (spec parsing, the runtime's create) left freed memory in the heap: the
+    // shim now idles for the container's lifetime, so give it back.
+    rocker_sys::malloc::trim_heap();
     mon.run()?;
     Ok(0)
 }

@@ -508,7 +508,9 @@ impl Monitor {
                 c.read_done = true;
                 return match c.mode {
                     Mode::Attach(want) => {
-                        if want.stdin && self.stdin_once {
+                        // detach keys (P3): like Docker, a tty's stdin outlives the
+                        // client (it may have detached and attach again later).
+                        if want.stdin && self.stdin_once && !self.tty {
                             self.close_stdin();
                         }
                         // A client that stopped sending may still read output.

@@ -9,6 +9,7 @@
 #![allow(unsafe_code)]
 
 pub mod fs;
+pub mod malloc; // shim memory (issue 5)
 pub mod net;
 pub mod process;
 pub mod seccomp;

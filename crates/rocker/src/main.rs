@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod docker_config;
 mod envfile;
 mod exit;
 mod json_indent;

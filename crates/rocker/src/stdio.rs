@@ -25,6 +25,68 @@ pub async fn pump(stream: HijackedStream, tty: bool, forward_stdin: bool) -> any
     copy_output(reader, tty).await
 }
 
+/// How an attached session ended (detach keys, P3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pumped {
+    /// The container closed its output.
+    Ended,
+    /// The user typed the detach keys: the container keeps running.
+    Detached,
+}
+
+/// Like [`pump`], also watching stdin for the detach keys (detach keys, P3). The keys are
+/// still sent: the daemon cuts the session; seeing them here tells "detached" from "exited".
+pub async fn pump_detachable(
+    stream: HijackedStream,
+    tty: bool,
+    forward_stdin: bool,
+    keys: Vec<u8>,
+) -> anyhow::Result<Pumped> {
+    if !forward_stdin {
+        return pump(stream, tty, false).await.map(|()| Pumped::Ended);
+    }
+    let (reader, mut writer) = tokio::io::split(stream);
+    let (detached_tx, detached_rx) = tokio::sync::oneshot::channel::<()>();
+    // Also set before the keys go out: if the daemon's close is seen first, this still
+    // says the session was detached rather than ended.
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = flag.clone();
+    tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        let mut scanner = rocker_api::detach_keys::Scanner::new(keys);
+        let mut stdin = tokio::io::stdin();
+        let mut buf = vec![0u8; 4096];
+        let mut ignored = Vec::new();
+        loop {
+            let n = match stdin.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            ignored.clear();
+            if scanner.feed(&buf[..n], &mut ignored) {
+                // Told first: the daemon's close must not read as the container's exit.
+                seen.store(true, std::sync::atomic::Ordering::SeqCst);
+                let _ = detached_tx.send(());
+                let _ = writer.write_all(&buf[..n]).await;
+                return;
+            }
+            if writer.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+        let _ = writer.shutdown().await;
+    });
+    let ended = tokio::select! {
+        biased;
+        Ok(()) = detached_rx => return Ok(Pumped::Detached),
+        r = copy_output(reader, tty) => r,
+    };
+    if flag.load(std::sync::atomic::Ordering::SeqCst) {
+        return Ok(Pumped::Detached);
+    }
+    ended.map(|()| Pumped::Ended)
+}
+
 async fn copy_output(mut reader: ReadHalf<HijackedStream>, tty: bool) -> anyhow::Result<()> {
     let mut stdout = tokio::io::stdout();
     if tty {

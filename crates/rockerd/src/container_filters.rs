@@ -55,6 +55,12 @@ impl ContainerFilters {
                 "status" if !STATUSES.contains(&v.as_str()) => {
                     return Err(Error::invalid(format!("invalid filter 'status={v}'")))
                 }
+                // health (P2)
+                "health" if !["starting", "healthy", "unhealthy", "none"].contains(&v.as_str()) => {
+                    return Err(Error::invalid(format!(
+                        "Unrecognised filter value for health: {v}"
+                    )))
+                }
                 "exited" if v.parse::<i32>().is_err() => {
                     return Err(Error::invalid(format!("invalid filter 'exited={v}'")))
                 }
@@ -116,7 +122,15 @@ impl ContainerFilters {
                     .iter()
                     .any(|m| m.name == *v || m.destination == *v)
             }),
-            "health" => values.iter().any(|v| v == "none"),
+            // health (P2)
+            "health" => values.iter().any(|v| {
+                let status = rec
+                    .state
+                    .health
+                    .as_ref()
+                    .map_or("none", |h| h.status.as_str());
+                *v == status
+            }),
             "publish" | "expose" => values.iter().any(|v| {
                 let key = if v.contains('/') {
                     v.clone()

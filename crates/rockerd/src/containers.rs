@@ -24,7 +24,8 @@ const MAX_BODY: usize = 8 << 20;
 
 const NEVER: &str = "0001-01-01T00:00:00Z";
 
-fn state_model(rec: &Record) -> ContainerState {
+// pub(crate): system df (P3)
+pub(crate) fn state_model(rec: &Record) -> ContainerState {
     let s = &rec.state;
     ContainerState {
         status: if s.restarting {
@@ -50,11 +51,12 @@ fn state_model(rec: &Record) -> ContainerState {
         } else {
             s.finished_at.clone()
         },
-        health: None,
+        health: s.health.clone(), // health (P2)
     }
 }
 
-fn image_name(rec: &Record) -> String {
+// pub(crate): system df (P3)
+pub(crate) fn image_name(rec: &Record) -> String {
     if rec.config.image.is_empty() {
         rec.image_id.clone()
     } else {
@@ -94,6 +96,7 @@ pub fn list(engine: &Arc<Engine>, q: &Query) -> Res {
     };
     let all = q.flag("all") || filters.implies_all();
     let limit = q.int("limit").ok().flatten().filter(|n| *n > 0);
+    let want_size = q.flag("size"); // ps -s (P3)
     let now = chrono::Utc::now();
     let mut out: Vec<ContainerSummary> = Vec::new();
     for rec in engine.list() {
@@ -135,7 +138,9 @@ pub fn list(engine: &Arc<Engine>, q: &Query) -> Res {
             network_settings: Some(SummaryNetworkSettings {
                 networks: Some(crate::netview::summary_networks(engine, &rec)),
             }),
-            ..Default::default()
+            // ps -s (P3): sizes only when asked, they walk the writable layer
+            size_rw: want_size.then(|| engine.container_size_rw(&rec.id) as i64),
+            size_root_fs: want_size.then(|| engine.container_size_root_fs(&rec) as i64),
         });
         if limit.is_some_and(|l| out.len() as i64 >= l) {
             break;
@@ -330,6 +335,11 @@ pub async fn attach(engine: &Arc<Engine>, id: &str, q: &Query, req: Request<Inco
         // `logs=1` without `stream`: only what was logged. Nothing to attach to.
         return empty(StatusCode::OK);
     }
+    // detach keys (P3)
+    let keys = match crate::attach_io::keys_from_query(q.get("detachKeys")) {
+        Ok(k) => k,
+        Err(e) => return from_engine(&e),
+    };
     let (conn, tty) = match engine.attach(id, streams).await {
         Ok(c) => c,
         Err(e) => return from_engine(&e),
@@ -341,7 +351,7 @@ pub async fn attach(engine: &Arc<Engine>, id: &str, q: &Query, req: Request<Inco
         match hyper::upgrade::on(req).await {
             Ok(upgraded) => {
                 let client = TokioIo::new(upgraded);
-                pump(client, conn).await;
+                crate::attach_io::pump(client, conn, keys).await; // detach keys (P3)
             }
             Err(e) => tracing::debug!("attach upgrade failed: {e}"),
         }
@@ -355,23 +365,7 @@ pub async fn attach(engine: &Arc<Engine>, id: &str, q: &Query, req: Request<Inco
         .unwrap_or_else(|_| empty(StatusCode::INTERNAL_SERVER_ERROR))
 }
 
-/// Copies between the hijacked client connection and the shim stream. Output ending closes
-/// the client; the client closing its write side closes the container's stdin side.
-async fn pump<C>(client: C, shim: tokio::net::UnixStream)
-where
-    C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    use tokio::io::AsyncWriteExt;
-    let (mut cr, mut cw) = tokio::io::split(client);
-    let (mut sr, mut sw) = shim.into_split();
-    let input = tokio::spawn(async move {
-        let _ = tokio::io::copy(&mut cr, &mut sw).await;
-        let _ = sw.shutdown().await;
-    });
-    let _ = tokio::io::copy(&mut sr, &mut cw).await;
-    let _ = cw.shutdown().await;
-    input.abort();
-}
+// The attach copy loop lives in attach_io.rs (detach keys, P3).
 
 pub async fn resize(engine: &Arc<Engine>, id: &str, q: &Query) -> Res {
     let h = q.int("h").ok().flatten().unwrap_or(0);

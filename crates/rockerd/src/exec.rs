@@ -96,9 +96,19 @@ pub async fn start(engine: &Arc<Engine>, id: &str, mut req: Request<Incoming>) -
                     engine.exec_finished(&id).await;
                 });
             }
+            // detach keys (P3): the exec's own `DetachKeys` (exec create), else a
+            // `detachKeys` query parameter, else Docker's default
+            let own = engine
+                .exec_inspect(&id)
+                .ok()
+                .map(|i| i.detach_keys)
+                .filter(|k| !k.is_empty());
+            let spec = own.or_else(|| query_value(&req, "detachKeys"));
+            let keys =
+                crate::attach_io::keys_from_query(spec.as_deref()).unwrap_or_else(|_| vec![16, 17]);
             tokio::spawn(async move {
                 match hyper::upgrade::on(req).await {
-                    Ok(up) => pump(&engine, &id, TokioIo::new(up), stream).await,
+                    Ok(up) => pump(&engine, &id, TokioIo::new(up), stream, keys).await,
                     Err(e) => tracing::debug!("exec upgrade failed: {e}"),
                 }
             });
@@ -117,20 +127,17 @@ fn with_type(mut res: Res, tty: bool) -> Res {
 
 /// Copies between the hijacked client and the shim's exec stream; once the exec's output
 /// ends, records its exit code, then closes the client.
-async fn pump<C>(engine: &Engine, id: &str, client: C, shim: tokio::net::UnixStream)
+async fn pump<C>(engine: &Engine, id: &str, client: C, shim: tokio::net::UnixStream, keys: Vec<u8>)
 where
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut cr, mut cw) = tokio::io::split(client);
-    let (mut sr, mut sw) = shim.into_split();
-    let input = tokio::spawn(async move {
-        let _ = tokio::io::copy(&mut cr, &mut sw).await;
-        let _ = sw.shutdown().await;
-    });
-    let _ = tokio::io::copy(&mut sr, &mut cw).await;
-    engine.exec_finished(id).await;
-    let _ = cw.shutdown().await;
-    input.abort();
+    // detach keys (P3): a detached exec keeps running; its exit is not recorded here.
+    crate::attach_io::pump_then(client, shim, keys, engine.exec_finished(id)).await;
+}
+
+/// One query parameter of the request (detach keys, P3).
+fn query_value(req: &Request<Incoming>, key: &str) -> Option<String> {
+    Query::parse(req.uri().query()).get(key).map(str::to_string)
 }
 
 /// `GET /exec/{id}/json`.

@@ -6,8 +6,11 @@
 
 #![forbid(unsafe_code)]
 
+mod archive; // container file system API (P1)
+mod attach_io; // detach keys (P3)
 mod config;
 mod container_filters;
+mod container_prune; // container prune (P3)
 mod containers;
 mod events;
 mod exec;
@@ -19,6 +22,8 @@ mod ops;
 mod router;
 mod stats;
 mod system;
+mod system_df; // system df (P3)
+mod update; // restart/update (P2)
 mod volumes; // volumes (N3)
 
 use std::path::{Path, PathBuf};

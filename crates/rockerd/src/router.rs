@@ -70,6 +70,11 @@ pub async fn route(engine: Arc<Engine>, req: Request<Incoming>) -> Res {
 
         (&Method::POST, ["containers", "create"]) => containers::create(&engine, &q, req).await,
         (&Method::GET, ["containers", "json"]) => containers::list(&engine, &q),
+        // container prune, system df (P3)
+        (&Method::POST, ["containers", "prune"]) => {
+            crate::container_prune::prune(&engine, &q).await
+        }
+        (&Method::GET, ["system", "df"]) => crate::system_df::df(&engine, &q),
         (&Method::GET, ["containers", id, "json"]) => containers::inspect(&engine, id),
         (&Method::POST, ["containers", id, "start"]) => containers::start(&engine, id).await,
         (&Method::POST, ["containers", id, "stop"]) => containers::stop(&engine, id, &q).await,
@@ -81,11 +86,28 @@ pub async fn route(engine: Arc<Engine>, req: Request<Incoming>) -> Res {
             containers::attach(&engine, id, &q, req).await
         }
         (&Method::POST, ["containers", id, "resize"]) => containers::resize(&engine, id, &q).await,
+        // restart/update (P2)
+        (&Method::POST, ["containers", id, "restart"]) => {
+            crate::update::restart(&engine, id, &q).await
+        }
+        (&Method::POST, ["containers", id, "update"]) => {
+            crate::update::update(&engine, id, req).await
+        }
         (&Method::POST, ["containers", id, "pause"]) => ops::pause(&engine, id).await,
         (&Method::POST, ["containers", id, "unpause"]) => ops::unpause(&engine, id).await,
         (&Method::POST, ["containers", id, "rename"]) => ops::rename(&engine, id, &q).await,
         (&Method::GET, ["containers", id, "top"]) => ops::top(&engine, id, &q).await,
         (&Method::GET, ["containers", id, "stats"]) => stats::stats(&engine, id, &q).await,
+        // container file system API (P1)
+        (&Method::HEAD, ["containers", id, "archive"]) => {
+            crate::archive::head(&engine, id, &q).await
+        }
+        (&Method::GET, ["containers", id, "archive"]) => crate::archive::get(&engine, id, &q).await,
+        (&Method::PUT, ["containers", id, "archive"]) => {
+            crate::archive::put(&engine, id, &q, req).await
+        }
+        (&Method::GET, ["containers", id, "changes"]) => crate::archive::changes(&engine, id).await,
+        (&Method::GET, ["containers", id, "export"]) => crate::archive::export(&engine, id).await,
         (&Method::POST, ["containers", id, "exec"]) => exec::create(&engine, id, req).await,
         (&Method::POST, ["exec", id, "start"]) => exec::start(&engine, id, req).await,
         (&Method::POST, ["exec", id, "resize"]) => exec::resize(&engine, id, &q).await,

@@ -30,6 +30,15 @@ pub fn split_reference(r: &str) -> (String, String) {
 impl Client {
     /// `POST /images/create?fromImage=&tag=`: a stream of progress messages.
     pub async fn image_pull(&self, reference: &str) -> Result<JsonLines, ClientError> {
+        self.image_pull_with_auth(reference, None).await
+    }
+
+    /// [`Client::image_pull`] with Docker's `X-Registry-Auth` value (base64url JSON).
+    pub async fn image_pull_with_auth(
+        &self,
+        reference: &str,
+        registry_auth: Option<String>,
+    ) -> Result<JsonLines, ClientError> {
         let path = "/images/create";
         let (name, tag) = split_reference(reference);
         let mut q = Query::new();
@@ -42,7 +51,13 @@ impl Client {
                 tag
             },
         );
-        let resp = self.send(Method::POST, path, &q, None).await?;
+        let headers: Vec<(&'static str, String)> = registry_auth
+            .map(|a| ("X-Registry-Auth", a))
+            .into_iter()
+            .collect();
+        let resp = self
+            .send_with_headers(Method::POST, path, &q, None, &headers)
+            .await?;
         Ok(JsonLines::new(
             BodyReader::new(resp.into_body()),
             path.to_string(),
@@ -51,11 +66,26 @@ impl Client {
 
     /// `POST /images/{name}/push?tag=`: a stream of progress messages.
     pub async fn image_push(&self, reference: &str) -> Result<JsonLines, ClientError> {
+        self.image_push_with_auth(reference, None).await
+    }
+
+    /// [`Client::image_push`] with Docker's `X-Registry-Auth` value (base64url JSON).
+    pub async fn image_push_with_auth(
+        &self,
+        reference: &str,
+        registry_auth: Option<String>,
+    ) -> Result<JsonLines, ClientError> {
         let (name, tag) = split_reference(reference);
         let path = format!("/images/{}/push", segment(&name));
         let mut q = Query::new();
         q.push("tag", tag);
-        let resp = self.send(Method::POST, &path, &q, None).await?;
+        let headers: Vec<(&'static str, String)> = registry_auth
+            .map(|a| ("X-Registry-Auth", a))
+            .into_iter()
+            .collect();
+        let resp = self
+            .send_with_headers(Method::POST, &path, &q, None, &headers)
+            .await?;
         Ok(JsonLines::new(BodyReader::new(resp.into_body()), path))
     }
 
@@ -101,5 +131,41 @@ mod tests {
             split_reference("x@sha256:ab"),
             ("x".into(), "sha256:ab".into())
         );
+    }
+}
+
+/// `200` body of `POST /auth`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AuthResponse {
+    pub status: String,
+    pub identity_token: String,
+}
+
+impl Client {
+    /// `POST /auth`: checks credentials against a registry.
+    pub async fn auth(
+        &self,
+        username: &str,
+        password: &str,
+        server: &str,
+    ) -> Result<AuthResponse, ClientError> {
+        let body = serde_json::json!({
+            "username": username,
+            "password": password,
+            "serveraddress": server,
+        });
+        let bytes = self
+            .send_bytes(
+                Method::POST,
+                "/auth",
+                &Query::new(),
+                Some(super::json_body("/auth", &body)?),
+            )
+            .await?;
+        serde_json::from_slice(&bytes).map_err(|source| ClientError::Decode {
+            path: "/auth".into(),
+            source,
+        })
     }
 }

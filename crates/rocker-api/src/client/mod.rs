@@ -5,7 +5,9 @@
 //! prefixed with `/v1.43`. A non-2xx/3xx answer becomes [`ClientError::Api`] with the
 //! `{"message"}` of its body. Attach is a hijacked connection (see [`HijackedStream`]).
 
+mod archive; // container file system API (P1)
 mod body;
+pub mod cli_parity; // ps options, container prune, system df (P3)
 mod containers;
 mod error;
 mod events;
@@ -17,6 +19,7 @@ mod networks;
 mod ops;
 mod stats;
 mod system;
+mod update; // restart/update (P2)
 mod volumes;
 
 use std::io;
@@ -34,6 +37,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::net::UnixStream;
 
+pub use archive::{ContainerChange, ContainerPathStat}; // container file system API (P1)
 pub use body::{BodyReader, JsonLines, ReaderBody};
 pub use containers::{
     AttachOptions, LogsOptions, RemoveOptions, WaitCondition, WaitResponseFuture,
@@ -42,8 +46,9 @@ pub use error::ClientError;
 pub use events::{EventStream, EventsOptions};
 pub use hijack::HijackedStream;
 pub use images::ImportOptions;
-pub use images_registry::{split_reference, ImageDeleteItem};
+pub use images_registry::{split_reference, AuthResponse, ImageDeleteItem};
 pub use ops::ContainerTopResponse;
+pub use update::ContainerUpdateResponse; // restart/update (P2)
 
 use crate::models::API_VERSION;
 
@@ -125,6 +130,18 @@ impl Client {
         query: &Query,
         body: Option<(ReqBody, &'static str)>,
     ) -> Result<Response<Incoming>, ClientError> {
+        self.send_with_headers(method, path, query, body, &[]).await
+    }
+
+    /// [`Client::send`] with extra request headers (`X-Registry-Auth`).
+    pub(crate) async fn send_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        query: &Query,
+        body: Option<(ReqBody, &'static str)>,
+        headers: &[(&'static str, String)],
+    ) -> Result<Response<Incoming>, ClientError> {
         let uri = format!("/v{API_VERSION}{path}{}", query.encode());
         let stream =
             UnixStream::connect(&self.socket)
@@ -148,6 +165,9 @@ impl Client {
             .uri(&uri)
             .header(hyper::header::HOST, "docker")
             .header(hyper::header::USER_AGENT, USER_AGENT);
+        for (name, value) in headers {
+            builder = builder.header(*name, value);
+        }
         let body = match body {
             Some((b, content_type)) => {
                 builder = builder.header(hyper::header::CONTENT_TYPE, content_type);

@@ -8,6 +8,7 @@
 mod container;
 mod container_config;
 mod de;
+mod disk_usage; // system df, container prune (P3)
 mod events;
 mod exec;
 mod host_config;
@@ -27,6 +28,7 @@ pub use container_config::{
     ContainerConfig, ContainerCreateBody, EmptyObject, EndpointIpamConfig, EndpointSettings,
     HealthConfig, NetworkingConfig,
 };
+pub use disk_usage::{ContainersPruneReport, DiskUsage};
 pub use events::{EventActor, EventMessage};
 pub use exec::{ExecConfig, ExecInspect, ExecProcessConfig, ExecStartConfig};
 pub use host_config::{
@@ -51,4 +53,4 @@ pub use system::{
 };
 pub use volume::{
     Volume, VolumeCreateOptions, VolumeListResponse, VolumeUsageData, VolumesPruneResponse,
-};
+}; // P3

@@ -75,6 +75,9 @@ pub struct ContainerFlags {
     pub network: Option<String>,
     #[command(flatten)]
     pub net: crate::commands::net_flags::NetFlags,
+    // health (P2)
+    #[command(flatten)]
+    pub health: crate::commands::health_flags::HealthFlags,
     /// Restart policy to apply when a container exits
     #[arg(long)]
     pub restart: Option<String>,
@@ -199,6 +202,7 @@ impl ContainerFlags {
             stop_timeout: self.stop_timeout,
             exposed_ports: net.exposed_ports,
             mac_address: net.mac_address,
+            healthcheck: self.health.to_config()?, // health (P2)
             ..Default::default()
         };
         let host_config = HostConfig {
@@ -281,7 +285,8 @@ impl ContainerFlags {
     }
 }
 
-fn parse_restart(s: Option<&str>) -> Result<RestartPolicy, String> {
+// update (P2): pub(crate) for `rocker update --restart`.
+pub(crate) fn parse_restart(s: Option<&str>) -> Result<RestartPolicy, String> {
     let Some(s) = s.filter(|s| !s.is_empty()) else {
         return Ok(RestartPolicy::default());
     };

@@ -98,10 +98,16 @@ pub async fn run(client: &Client, args: ExecArgs) -> anyhow::Result<i32> {
     if let Some((h, w)) = term_size {
         let _ = client.exec_resize(&id, h, w).await;
     }
-    let pumped = stdio::pump(stream, args.tty, args.interactive).await;
+    // detach keys (P3)
+    let keys = super::attach::keys(args.detach_keys.as_deref())?;
+    let pumped = stdio::pump_detachable(stream, args.tty, args.interactive, keys).await;
     drop(raw);
-    if let Err(e) = pumped {
-        eprintln!("Error: {e:#}");
+    match pumped {
+        Ok(stdio::Pumped::Detached) => {
+            return Err(super::attach::detached_error());
+        }
+        Ok(stdio::Pumped::Ended) => {}
+        Err(e) => eprintln!("Error: {e:#}"),
     }
     let inspect = client.exec_inspect(&id).await.map_err(|e| fail(&e))?;
     Ok(inspect.exit_code.unwrap_or(0))

@@ -20,11 +20,35 @@ pub struct ImagesArgs {
     /// Don't truncate output
     #[arg(long = "no-trunc")]
     pub no_trunc: bool,
+    /// Filter output based on conditions provided (dangling, label, reference)
+    #[arg(short = 'f', long = "filter", value_name = "filter")] // images filters (P3)
+    pub filter: Vec<String>,
+    /// Format output using a custom template: 'table', 'table TEMPLATE', 'json', or a Go
+    /// template ({{.Repository}}, {{.Tag}}, {{.ID}}, {{json .}}, ...)
+    #[arg(long)] // images --format (P3)
+    pub format: Option<String>,
+    /// Only images matching REPOSITORY[:TAG] (wildcards allowed)
+    #[arg(value_name = "REPOSITORY[:TAG]")] // P3
+    pub reference: Option<String>,
 }
 
 pub async fn run(client: &Client, args: ImagesArgs) -> anyhow::Result<i32> {
+    // images --filter/--format (P3)
+    use super::images_format as fmt;
+    use super::list_format::{render_rows, Format};
+    use crate::exit::StatusError;
+    let filters = super::ps::parse_filter_args(&args.filter)?;
+    fmt::check_filters(&filters).map_err(|e| StatusError::fail(1, e))?;
     let list = client.image_list(args.all).await?;
-    print!("{}", render_images(&list, &args, Utc::now()));
+    let list = fmt::apply(list, &filters, args.reference.as_deref());
+    let format = Format::parse(args.format.as_deref());
+    if args.quiet || format == Format::Default {
+        print!("{}", render_images(&list, &args, Utc::now()));
+        return Ok(0);
+    }
+    let rows = fmt::rows(&list, args.no_trunc, Utc::now());
+    let out = render_rows(&format, &rows, fmt::HEADERS).map_err(|e| StatusError::fail(1, e))?;
+    print!("{out}");
     Ok(0)
 }
 
@@ -112,6 +136,9 @@ mod tests {
             all: false,
             quiet: false,
             no_trunc: false,
+            filter: Vec::new(),
+            format: None,
+            reference: None,
         };
         let out = render_images(&[img.clone(), dangling], &args, now);
         let want = "REPOSITORY           TAG       IMAGE ID       CREATED       SIZE\n\

@@ -67,7 +67,8 @@ pub async fn pull(client: &Client, args: PullArgs) -> anyhow::Result<i32> {
     {
         println!("Using default tag: latest");
     }
-    let lines = client.image_pull(&args.image).await?;
+    let auth = crate::docker_config::registry_auth_header(&args.image)?;
+    let lines = client.image_pull_with_auth(&args.image, auth).await?;
     if args.quiet {
         progress::display(lines, &mut std::io::sink()).await?;
     } else {
@@ -92,7 +93,8 @@ fn qualified(r: &str) -> String {
 }
 
 pub async fn push(client: &Client, args: PushArgs) -> anyhow::Result<i32> {
-    let lines = client.image_push(&args.image).await?;
+    let auth = crate::docker_config::registry_auth_header(&args.image)?;
+    let lines = client.image_push_with_auth(&args.image, auth).await?;
     if args.quiet {
         progress::display(lines, &mut std::io::sink()).await?;
         println!("{}", args.image);

@@ -21,6 +21,9 @@ pub struct RunArgs {
     #[arg(long = "sig-proxy", action = ArgAction::Set, default_value_t = true,
           num_args = 0..=1, default_missing_value = "true")]
     pub sig_proxy: bool,
+    /// Override the key sequence for detaching a container
+    #[arg(long = "detach-keys")] // detach keys (P3)
+    pub detach_keys: Option<String>,
     #[command(flatten)]
     pub flags: ContainerFlags,
     /// Image to run
@@ -35,6 +38,7 @@ pub async fn run(client: &Client, args: RunArgs) -> anyhow::Result<i32> {
     let mut body = flags
         .to_create_body(&args.image, &args.command, args.detach)
         .map_err(|e| StatusError::fail(125, format!("rocker: {e}.\nSee 'rocker run --help'.")))?;
+    let keys = super::attach::keys(args.detach_keys.as_deref())?; // detach keys (P3)
     let term_size = if flags.tty { tty::size() } else { None };
     if let (Some((h, w)), Some(hc)) = (term_size, body.host_config.as_mut()) {
         hc.console_size = Some([u32::from(h), u32::from(w)]);
@@ -60,6 +64,7 @@ pub async fn run(client: &Client, args: RunArgs) -> anyhow::Result<i32> {
                 stdin: flags.interactive,
                 stdout: true,
                 stderr: true,
+                detach_keys: args.detach_keys.clone(), // detach keys (P3)
                 ..Default::default()
             },
         )
@@ -90,10 +95,15 @@ pub async fn run(client: &Client, args: RunArgs) -> anyhow::Result<i32> {
     if args.sig_proxy && !flags.tty {
         spawn_signal_proxy(client.clone(), id.clone());
     }
-    let pumped = stdio::pump(stream, flags.tty, flags.interactive).await;
+    // detach keys (P3)
+    let pumped = stdio::pump_detachable(stream, flags.tty, flags.interactive, keys).await;
     drop(raw);
-    if let Err(e) = pumped {
-        eprintln!("Error: {e:#}");
+    match pumped {
+        Ok(stdio::Pumped::Detached) => {
+            return Ok(0); // docker's run/start detach silently
+        }
+        Ok(stdio::Pumped::Ended) => {}
+        Err(e) => eprintln!("Error: {e:#}"),
     }
     let status = wait
         .result()
@@ -114,7 +124,7 @@ pub async fn start(client: &Client, id: &str) -> anyhow::Result<()> {
 }
 
 /// Forwards the signals a user sends to the CLI to the container (`--sig-proxy`).
-fn spawn_signal_proxy(client: Client, id: String) {
+pub(crate) fn spawn_signal_proxy(client: Client, id: String) {
     use tokio::signal::unix::{signal, SignalKind};
     let kinds = [
         (SignalKind::interrupt(), "SIGINT"),

@@ -17,6 +17,9 @@ pub struct StartArgs {
     /// Attach container's STDIN
     #[arg(short = 'i', long)]
     pub interactive: bool,
+    /// Override the key sequence for detaching a container
+    #[arg(long = "detach-keys")] // detach keys (P3)
+    pub detach_keys: Option<String>,
     #[arg(required = true, value_name = "CONTAINER")]
     pub containers: Vec<String>,
 }
@@ -29,7 +32,8 @@ pub async fn run(client: &Client, args: StartArgs) -> anyhow::Result<i32> {
                 "Error: you cannot start and attach multiple containers at once",
             ));
         }
-        return start_attached(client, &args.containers[0], args.interactive).await;
+        let keys = args.detach_keys.as_deref();
+        return start_attached(client, &args.containers[0], args.interactive, keys).await;
     }
     let mut failed = Vec::new();
     for c in &args.containers {
@@ -51,7 +55,13 @@ pub async fn run(client: &Client, args: StartArgs) -> anyhow::Result<i32> {
     }
 }
 
-async fn start_attached(client: &Client, name: &str, interactive: bool) -> anyhow::Result<i32> {
+async fn start_attached(
+    client: &Client,
+    name: &str,
+    interactive: bool,
+    detach_keys: Option<&str>,
+) -> anyhow::Result<i32> {
+    let keys = super::attach::keys(detach_keys)?; // detach keys (P3)
     let info = client
         .container_inspect(name)
         .await
@@ -63,6 +73,7 @@ async fn start_attached(client: &Client, name: &str, interactive: bool) -> anyho
         stdin,
         stdout: true,
         stderr: true,
+        detach_keys: detach_keys.map(str::to_string), // detach keys (P3)
         ..Default::default()
     };
     let stream = client.container_attach(&info.id, &opts).await?;
@@ -83,9 +94,12 @@ async fn start_attached(client: &Client, name: &str, interactive: bool) -> anyho
             let _ = client.container_resize(&info.id, h, w).await;
         }
     }
-    let pumped = stdio::pump(stream, tty_mode, stdin).await;
+    let pumped = stdio::pump_detachable(stream, tty_mode, stdin, keys).await;
     drop(raw);
-    pumped?;
+    if pumped? == stdio::Pumped::Detached {
+        // detach keys (P3)
+        return Ok(0); // docker's run/start detach silently
+    }
     let status = wait.result().await?;
     Ok(i32::try_from(status.status_code).unwrap_or(1))
 }
