@@ -13,9 +13,10 @@
 #   docker-compose  the Compose e2e test drives rockerd with Compose v1 (Python)
 #   libseccomp-dev  the runtime compiles seccomp profiles with libseccomp (links -lseccomp)
 #   docker-registry apache2-utils   registry e2e tests (a private registry; htpasswd)
+#   gcc libc6-dev   rocker-engine's build.rs compiles the --init binary statically (libc.a)
 set -euo pipefail
 
-pkgs=(busybox-static runc sqlite3 iproute2 python3 hyperfine procps util-linux docker-registry apache2-utils libseccomp-dev nftables docker-compose)
+pkgs=(busybox-static runc sqlite3 iproute2 python3 hyperfine procps util-linux docker-registry apache2-utils libseccomp-dev nftables docker-compose gcc libc6-dev)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -17,7 +17,9 @@ pub mod exec;
 pub mod fs; // container file system API (P1)
 pub mod health; // health (P2)
 mod image_delete;
+pub mod init; // --init (P5)
 mod lifecycle;
+pub mod log_opts;
 pub mod logs;
 mod mounts; // volumes (N3)
 pub mod names;
@@ -67,6 +69,8 @@ pub struct Config {
     pub insecure_registries: Vec<String>,
     /// Bridge, subnet, nftables table and DNS settings.
     pub net: network::NetConfig,
+    /// Run containers whose HostConfig.Init is unset under the init (`[daemon] init`, P5).
+    pub init: bool,
 }
 
 /// Progress of a container that waiters watch.
@@ -153,6 +157,7 @@ impl Engine {
             std::fs::create_dir_all(&d)
                 .map_err(|e| Error::internal(format!("creating {}: {e}", d.display())))?;
         }
+        init::install(&cfg.data_root)?; // --init (P5)
         let db = db::open(&cfg.data_root.join("rocker.db"))?;
         let images = rocker_image::ImageStore::new(&cfg.data_root, db.clone())
             .map_err(|e| Error::internal(format!("opening image store: {e}")))?;

@@ -121,14 +121,7 @@ fn validate_host_config(hc: &HostConfig) -> Result<()> {
             rp.name
         )));
     }
-    match hc.log_config.r#type.as_str() {
-        "" | "json-file" | "none" => {}
-        other => {
-            return Err(Error::invalid(format!(
-                "logger: no log driver named '{other}' is registered (Rocker supports json-file and none)"
-            )))
-        }
-    }
+    crate::log_opts::validate(&hc.log_config)?;
     crate::security::validate(hc)
 }
 
@@ -456,6 +449,11 @@ impl Engine {
         }
         let mut args = vec![rec.path.clone()];
         args.extend(rec.args.iter().cloned());
+        // --init (P5): the static init as PID 1, mounted read-only at /sbin/docker-init.
+        let with_init = crate::init::wanted(hc.init, self.cfg.init);
+        if with_init {
+            args = crate::init::wrap_args(args);
+        }
         let input = spec::SpecInput {
             rootfs: dir.join("rootfs"),
             args,
@@ -477,7 +475,13 @@ impl Engine {
                 ("/etc/resolv.conf".into(), dir.join("resolv.conf"), false),
                 ("/etc/hostname".into(), dir.join("hostname"), false),
                 ("/etc/hosts".into(), dir.join("hosts"), false),
-            ],
+            ]
+            .into_iter()
+            .chain(with_init.then(|| {
+                let host = crate::init::host_path(&self.cfg.data_root);
+                (crate::init::CONTAINER_PATH.to_string(), host, true) // --init (P5)
+            }))
+            .collect(),
             shm_size: if hc.shm_size > 0 {
                 hc.shm_size as u64
             } else {
@@ -511,14 +515,19 @@ impl Engine {
             Some(self.log_path(&rec.id))
         };
         let state_dir = self.shim_dir(&rec.id);
+        let (log_max_size, log_max_files) = crate::log_opts::rotation(
+            &hc.log_config,
+            self.cfg.log_max_size,
+            self.cfg.log_max_files,
+        )?;
         Ok((
             ShimConfig {
                 id: rec.id.clone(),
                 bundle: dir.clone(),
                 state_dir: state_dir.clone(),
                 log_path,
-                log_max_size: self.cfg.log_max_size,
-                log_max_files: self.cfg.log_max_files,
+                log_max_size,
+                log_max_files,
                 tty: rec.config.tty,
                 open_stdin: rec.config.open_stdin,
                 stdin_once: rec.config.stdin_once,

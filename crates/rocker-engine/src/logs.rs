@@ -2,6 +2,7 @@
 //! `tail`, `since`/`until`, and `follow` until the container stops.
 
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -85,6 +86,40 @@ fn files(path: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The live log file and its inode.
+fn open_log(path: &Path) -> Option<(std::fs::File, u64)> {
+    let f = std::fs::File::open(path).ok()?;
+    let ino = f.metadata().ok()?.ino();
+    Some((f, ino))
+}
+
+/// Sends the complete lines after `offset`; false when the receiver is gone.
+fn read_appended(
+    file: &mut std::fs::File,
+    offset: &mut u64,
+    opts: &LogOptions,
+    tx: &mpsc::Sender<LogEntry>,
+) -> bool {
+    if file.seek(SeekFrom::Start(*offset)).is_err() {
+        return true;
+    }
+    let mut reader = BufReader::new(file);
+    let mut line = String::new();
+    loop {
+        let n = reader.read_line(&mut line).unwrap_or(0);
+        if n == 0 || !line.ends_with('\n') {
+            return true;
+        }
+        *offset += line.len() as u64;
+        if let Some(e) = parse_line(&line) {
+            if wanted(&e, opts) && tx.blocking_send(e).is_err() {
+                return false;
+            }
+        }
+        line.clear();
+    }
+}
+
 impl Engine {
     /// Streams a container's log entries into `tx` (ends when done, or when the receiver is
     /// dropped).
@@ -135,33 +170,23 @@ impl Engine {
                 return;
             }
             // Follow: read what is appended until the container is no longer running and
-            // everything it wrote has been read.
-            let mut line = String::new();
+            // everything it wrote has been read. The open file is kept across rounds, so
+            // output is not lost when the file is rotated or the container removed (and its
+            // directory with it) right after it exits.
+            let mut cur = open_log(&path);
             loop {
                 let running = entry.status().is_alive() && !rx_progress.borrow().removed;
-                let Ok(mut file) = std::fs::File::open(&path) else {
-                    return;
-                };
-                let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-                if len < offset {
-                    offset = 0; // rotated
-                }
-                if file.seek(SeekFrom::Start(offset)).is_ok() {
-                    let mut reader = BufReader::new(file);
-                    loop {
-                        let n = reader.read_line(&mut line).unwrap_or(0);
-                        if n == 0 || !line.ends_with('\n') {
-                            break;
-                        }
-                        offset += line.len() as u64;
-                        if let Some(e) = parse_line(&line) {
-                            if wanted(&e, &opts) && tx.blocking_send(e).is_err() {
-                                return;
-                            }
-                        }
-                        line.clear();
+                if let Some((file, _)) = cur.as_mut() {
+                    if !read_appended(file, &mut offset, &opts, &tx) {
+                        return;
                     }
-                    line.clear();
+                }
+                let ino_now = std::fs::metadata(&path).ok().map(|m| m.ino());
+                if ino_now.is_some() && ino_now != cur.as_ref().map(|(_, ino)| *ino) {
+                    // Rotated (or created): what the old file held has been read above.
+                    cur = open_log(&path);
+                    offset = 0;
+                    continue;
                 }
                 if !running || tx.is_closed() {
                     return;

@@ -26,6 +26,8 @@ pub struct Daemon {
     pub exec_root: Option<PathBuf>,
     pub pidfile: Option<PathBuf>,
     pub cgroup_parent: Option<String>,
+    /// Run containers under the init unless they say otherwise (dockerd's `init`; P5).
+    pub init: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,19 +74,7 @@ pub fn load(path: &Path, explicit: bool) -> Result<File> {
 
 /// Parses Docker's size syntax (`10m`, `512k`, `1g`, `100`) into bytes.
 pub fn parse_size(s: &str) -> Result<u64> {
-    let t = s.trim().to_ascii_lowercase();
-    let t = t.strip_suffix('b').unwrap_or(&t);
-    let (num, mult) = match t.chars().last() {
-        Some('k') => (&t[..t.len() - 1], 1u64 << 10),
-        Some('m') => (&t[..t.len() - 1], 1 << 20),
-        Some('g') => (&t[..t.len() - 1], 1 << 30),
-        _ => (t, 1),
-    };
-    let n: f64 = num.parse().with_context(|| format!("invalid size: {s}"))?;
-    if n < 0.0 {
-        anyhow::bail!("invalid size: {s}");
-    }
-    Ok((n * mult as f64) as u64)
+    rocker_engine::log_opts::parse_size(s).map_err(|e| anyhow::anyhow!(e.message))
 }
 
 #[cfg(test)]

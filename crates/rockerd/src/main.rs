@@ -88,6 +88,9 @@ struct Args {
     /// MTU of container interfaces.
     #[arg(long)]
     mtu: Option<u32>,
+    /// Run containers under the built-in init unless they set HostConfig.Init (P5).
+    #[arg(long)]
+    init: bool,
 }
 
 /// `--bip 172.20.0.1/16` -> (subnet, gateway).
@@ -262,6 +265,7 @@ fn main() -> Result<()> {
             .cloned()
             .collect(),
         net: net_config(&args_net, &file.network)?,
+        init: args.init || file.daemon.init.unwrap_or(false), // --init default (P5)
     };
     let pidfile = args.pidfile.or(file.daemon.pidfile);
 

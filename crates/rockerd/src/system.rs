@@ -129,6 +129,7 @@ pub fn info(engine: &Arc<Engine>) -> Res {
             default_runtime: "rocker".into(),
             live_restore_enabled: true,
             isolation: String::new(),
+            init_binary: "docker-init".into(), // --init (P5)
             system_time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
             ..Default::default()
         },

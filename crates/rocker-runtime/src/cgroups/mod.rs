@@ -390,6 +390,9 @@ impl Cgroup {
                         Ok(())
                     }
                 })?;
+                if cpuset {
+                    v1::ensure_cpuset_chain(&d.dir)?;
+                }
                 if !read_procs(&d.dir.join("cgroup.procs"))
                     .unwrap_or_default()
                     .is_empty()

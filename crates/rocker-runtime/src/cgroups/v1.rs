@@ -24,6 +24,26 @@ pub(super) fn inherit_cpuset(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Makes sure every cpuset level from the first initialised ancestor down to `dir` has its
+/// sets: a parent made by a concurrent start may exist with its sets still empty (its
+/// creator initialises it a moment later), and joining below it would fail with ENOSPC.
+pub(super) fn ensure_cpuset_chain(dir: &Path) -> Result<()> {
+    let mut chain = Vec::new();
+    let mut cur = Some(dir);
+    while let Some(d) = cur {
+        match read_file(&d.join("cpuset.cpus")) {
+            Ok(v) if !v.trim().is_empty() && d != dir => break,
+            Ok(_) => chain.push(d.to_path_buf()),
+            Err(_) => break,
+        }
+        cur = d.parent();
+    }
+    for d in chain.iter().rev() {
+        inherit_cpuset(d)?;
+    }
+    Ok(())
+}
+
 struct Files<'a> {
     dirs: &'a [V1Dir],
 }

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use clap::Args;
 use rocker_api::models::{
-    ContainerConfig, ContainerCreateBody, DeviceMapping, HostConfig, RestartPolicy, Ulimit,
+    ContainerConfig, ContainerCreateBody, DeviceMapping, HostConfig, LogConfig, RestartPolicy,
+    Ulimit,
 };
 
 use crate::envfile::{expand_env_flag, read_env_file};
@@ -93,6 +94,12 @@ pub struct ContainerFlags {
     /// Run an init inside the container
     #[arg(long)]
     pub init: bool,
+    /// Logging driver for the container (json-file or none)
+    #[arg(long = "log-driver")]
+    pub log_driver: Option<String>,
+    /// Log driver options (max-size=10m, max-file=3)
+    #[arg(long = "log-opt")]
+    pub log_opt: Vec<String>,
     /// Mount the container's root filesystem as read only
     #[arg(long = "read-only")]
     pub read_only: bool,
@@ -224,6 +231,7 @@ impl ContainerFlags {
             dns_options: Some(net.dns_options),
             links: net.links,
             restart_policy: parse_restart(self.restart.as_deref())?,
+            log_config: log_config(self.log_driver.as_deref(), &self.log_opt)?,
             auto_remove: self.rm,
             cap_add: Some(self.cap_add.clone()),
             cap_drop: Some(self.cap_drop.clone()),
@@ -375,6 +383,27 @@ fn parse_ulimit(s: &str) -> Result<Ulimit, String> {
         name: name.to_string(),
         soft,
         hard,
+    })
+}
+
+/// `--log-driver` / `--log-opt k=v` as the docker CLI sends them.
+fn log_config(driver: Option<&str>, opts: &[String]) -> Result<LogConfig, String> {
+    let mut config = BTreeMap::new();
+    for o in opts {
+        match o.split_once('=') {
+            Some((k, v)) if !k.is_empty() => {
+                config.insert(k.to_string(), v.to_string());
+            }
+            _ => {
+                return Err(format!(
+                    "invalid key value pair format in driver options: {o}"
+                ))
+            }
+        }
+    }
+    Ok(LogConfig {
+        r#type: driver.unwrap_or_default().to_string(),
+        config: (!config.is_empty()).then_some(config),
     })
 }
 
