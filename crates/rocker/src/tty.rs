@@ -37,3 +37,38 @@ pub fn size() -> Option<(u16, u16)> {
         .or_else(|| terminal_size::terminal_size_of(std::io::stdin()))
         .map(|(w, h)| (h.0, w.0))
 }
+
+/// What a terminal resize is sent to.
+#[derive(Debug, Clone)]
+pub enum ResizeTarget {
+    Container(String),
+    Exec(String),
+}
+
+/// Sends the terminal's size now and on every SIGWINCH until the returned task is aborted
+/// (or the process ends), as the docker client does while attached to a tty.
+pub fn follow_size(
+    client: rocker_api::Client,
+    target: ResizeTarget,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let send = |client: rocker_api::Client, target: ResizeTarget| async move {
+            if let Some((h, w)) = size() {
+                // Older daemons may not implement resize: the size was also sent at create.
+                let _ = match &target {
+                    ResizeTarget::Container(id) => client.container_resize(id, h, w).await,
+                    ResizeTarget::Exec(id) => client.exec_resize(id, h, w).await,
+                };
+            }
+        };
+        send(client.clone(), target.clone()).await;
+        let Ok(mut winch) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change())
+        else {
+            return;
+        };
+        while winch.recv().await.is_some() {
+            send(client.clone(), target.clone()).await;
+        }
+    })
+}

@@ -80,15 +80,19 @@ pub async fn run(client: &Client, args: AttachArgs) -> anyhow::Result<i32> {
     } else {
         None
     };
-    if tty_mode {
-        if let Some((h, w)) = tty::size() {
-            let _ = client.container_resize(&info.id, h, w).await;
-        }
-    }
+    let resizer = tty_mode.then(|| {
+        tty::follow_size(
+            client.clone(),
+            tty::ResizeTarget::Container(info.id.clone()),
+        )
+    });
     if args.sig_proxy && !tty_mode {
         super::run::spawn_signal_proxy(client.clone(), info.id.clone());
     }
     let pumped = stdio::pump_detachable(stream, tty_mode, stdin, keys).await;
+    if let Some(r) = resizer {
+        r.abort();
+    }
     drop(raw);
     if pumped? == Pumped::Detached {
         return Err(detached_error());

@@ -95,12 +95,15 @@ pub async fn run(client: &Client, args: ExecArgs) -> anyhow::Result<i32> {
     } else {
         None
     };
-    if let Some((h, w)) = term_size {
-        let _ = client.exec_resize(&id, h, w).await;
-    }
+    let resizer = term_size
+        .is_some()
+        .then(|| tty::follow_size(client.clone(), tty::ResizeTarget::Exec(id.clone())));
     // detach keys (P3)
     let keys = super::attach::keys(args.detach_keys.as_deref())?;
     let pumped = stdio::pump_detachable(stream, args.tty, args.interactive, keys).await;
+    if let Some(r) = resizer {
+        r.abort();
+    }
     drop(raw);
     match pumped {
         Ok(stdio::Pumped::Detached) => {

@@ -88,15 +88,17 @@ pub async fn run(client: &Client, args: RunArgs) -> anyhow::Result<i32> {
         drop(raw);
         return Err(e);
     }
-    if let Some((h, w)) = term_size {
-        // Older daemons may not implement resize yet: the size was also sent at create.
-        let _ = client.container_resize(&id, h, w).await;
-    }
+    let resizer = term_size
+        .is_some()
+        .then(|| tty::follow_size(client.clone(), tty::ResizeTarget::Container(id.clone())));
     if args.sig_proxy && !flags.tty {
         spawn_signal_proxy(client.clone(), id.clone());
     }
     // detach keys (P3)
     let pumped = stdio::pump_detachable(stream, flags.tty, flags.interactive, keys).await;
+    if let Some(r) = resizer {
+        r.abort();
+    }
     drop(raw);
     match pumped {
         Ok(stdio::Pumped::Detached) => {

@@ -89,12 +89,16 @@ async fn start_attached(
         drop(raw);
         return Err(e);
     }
-    if tty_mode {
-        if let Some((h, w)) = tty::size() {
-            let _ = client.container_resize(&info.id, h, w).await;
-        }
-    }
+    let resizer = tty_mode.then(|| {
+        tty::follow_size(
+            client.clone(),
+            tty::ResizeTarget::Container(info.id.clone()),
+        )
+    });
     let pumped = stdio::pump_detachable(stream, tty_mode, stdin, keys).await;
+    if let Some(r) = resizer {
+        r.abort();
+    }
     drop(raw);
     if pumped? == stdio::Pumped::Detached {
         // detach keys (P3)
