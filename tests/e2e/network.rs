@@ -254,6 +254,15 @@ fn published_ports_from_loopback_host_address_and_remote_netns() {
     // The bridge's address is one of the host's own.
     let body = http_get_retry(SocketAddr::from((d.net().gateway, port)));
     assert!(body.starts_with("hello-from-"), "{body}");
+    // Stats count the traffic on the container's interface.
+    let (status, body) = d.api("GET", "/containers/web/stats?stream=false", None);
+    assert_eq!(status, 200);
+    let stats: serde_json::Value = serde_json::from_slice(&body).expect("stats json");
+    assert!(
+        stats["networks"]["eth0"]["rx_bytes"].as_u64().unwrap_or(0) > 0,
+        "{}",
+        stats["networks"]
+    );
     // `rocker port` shows the binding.
     let shown = d.rocker_ok(&["port", "web"]);
     assert!(

@@ -280,6 +280,43 @@ fn host_memory() -> u64 {
         .unwrap_or(0)
 }
 
+/// `/proc/<pid>/net/dev` of the container's namespace: every interface but `lo`.
+pub fn parse_net_dev(
+    text: &str,
+) -> std::collections::BTreeMap<String, rocker_api::models::NetworkStats> {
+    let mut out = std::collections::BTreeMap::new();
+    for line in text.lines().skip(2) {
+        let Some((name, rest)) = line.split_once(':') else {
+            continue;
+        };
+        let name = name.trim();
+        if name == "lo" {
+            continue;
+        }
+        let v: Vec<u64> = rest
+            .split_whitespace()
+            .map(|x| x.parse().unwrap_or(0))
+            .collect();
+        if v.len() < 12 {
+            continue;
+        }
+        out.insert(
+            name.to_string(),
+            rocker_api::models::NetworkStats {
+                rx_bytes: v[0],
+                rx_packets: v[1],
+                rx_errors: v[2],
+                rx_dropped: v[3],
+                tx_bytes: v[8],
+                tx_packets: v[9],
+                tx_errors: v[10],
+                tx_dropped: v[11],
+            },
+        );
+    }
+    out
+}
+
 impl Engine {
     /// One sample for `id`; `prev` (the previous sample of the same stream) fills `preread`
     /// and `precpu_stats`. A container that is not running gives Docker's zeros (with its
@@ -320,6 +357,11 @@ impl Engine {
         out.memory_stats = sample.memory;
         out.pids_stats = sample.pids;
         out.blkio_stats = sample.blkio;
+        let pid = lock(&entry.record).state.pid;
+        out.networks = std::fs::read_to_string(format!("/proc/{pid}/net/dev"))
+            .ok()
+            .map(|t| parse_net_dev(&t))
+            .filter(|n| !n.is_empty());
         if let Some(p) = prev {
             out.preread = p.read.clone();
             out.precpu_stats = p.cpu_stats.clone();
@@ -464,5 +506,18 @@ mod tests {
     fn proc_stat_total_and_cpus() {
         let text = "cpu  10 0 5 100 1 0 0 0 0 0\ncpu0 5 0 2 50 0 0 0 0 0 0\ncpu1 5 0 3 50 1 0 0 0 0 0\nintr 1\n";
         assert_eq!(parse_proc_stat(text), (116 * NS_PER_TICK, 2));
+    }
+
+    #[test]
+    fn net_dev_counters() {
+        let t = "Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n    lo:     100       2    0    0    0     0          0         0      100       2    0    0    0     0       0          0\n  eth0:    1500      10    1    2    0     0          0         0      700       5    0    3    0     0       0          0\n";
+        let n = parse_net_dev(t);
+        assert_eq!(n.len(), 1);
+        let e = &n["eth0"];
+        assert_eq!(
+            (e.rx_bytes, e.rx_packets, e.rx_errors, e.rx_dropped),
+            (1500, 10, 1, 2)
+        );
+        assert_eq!((e.tx_bytes, e.tx_packets, e.tx_dropped), (700, 5, 3));
     }
 }

@@ -44,8 +44,8 @@ pub use network::{
     NetworksPruneResponse,
 };
 pub use stats::{
-    BlkioStatEntry, BlkioStats, CpuStats, CpuUsage, MemoryStats, PidsStats, StatsResponse,
-    StorageStats, ThrottlingData, ZERO_TIME,
+    BlkioStatEntry, BlkioStats, CpuStats, CpuUsage, MemoryStats, NetworkStats, PidsStats,
+    StatsResponse, StorageStats, ThrottlingData, ZERO_TIME,
 };
 pub use system::{
     Commit, ComponentVersion, IndexInfo, Platform, PluginsInfo, RegistryServiceConfig, RuntimeInfo,

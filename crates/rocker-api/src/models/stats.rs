@@ -22,6 +22,35 @@ pub struct StatsResponse {
     pub cpu_stats: CpuStats,
     pub precpu_stats: CpuStats,
     pub memory_stats: MemoryStats,
+    /// Per interface of the container's network namespace (absent without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub networks: Option<BTreeMap<String, NetworkStats>>,
+}
+
+/// Counters of one interface (`types.NetworkStats`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkStats {
+    pub rx_bytes: u64,
+    pub rx_packets: u64,
+    pub rx_errors: u64,
+    pub rx_dropped: u64,
+    pub tx_bytes: u64,
+    pub tx_packets: u64,
+    pub tx_errors: u64,
+    pub tx_dropped: u64,
+}
+
+impl StatsResponse {
+    /// Bytes received and sent over all interfaces (`NET I/O` of `docker stats`).
+    pub fn net_io(&self) -> (u64, u64) {
+        self.networks
+            .iter()
+            .flatten()
+            .fold((0, 0), |(rx, tx), (_, n)| {
+                (rx + n.rx_bytes, tx + n.tx_bytes)
+            })
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

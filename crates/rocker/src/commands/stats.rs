@@ -51,6 +51,7 @@ fn row(s: &StatsResponse, no_trunc: bool) -> Vec<String> {
         0.0
     };
     let (read, write) = s.block_io();
+    let (rx, tx) = s.net_io();
     vec![
         id,
         s.name.trim_start_matches('/').to_string(),
@@ -61,7 +62,11 @@ fn row(s: &StatsResponse, no_trunc: bool) -> Vec<String> {
             human_size_binary(limit as f64, 4)
         ),
         format!("{mem_pct:.2}%"),
-        format!("{} / {}", human_size(0.0, 3), human_size(0.0, 3)),
+        format!(
+            "{} / {}",
+            human_size(rx as f64, 3),
+            human_size(tx as f64, 3)
+        ),
         format!(
             "{} / {}",
             human_size(read as f64, 3),
