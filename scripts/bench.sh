@@ -296,6 +296,9 @@ res = {name: float(rps) for name, rps in rows}
 base = res.get("rocker")
 print(f"{'engine':<10}{'requests/s':>12}{'rocker/peer':>13}")
 for name, rps in res.items():
+    if rps <= 0:
+        print(f"{name:<10}{'no answer':>12}{'-':>13}")
+        continue
     ratio = "-" if name == "rocker" or not base else f"{base / rps:.2f}"
     print(f"{name:<10}{rps:>12.0f}{ratio:>13}")
 PY
