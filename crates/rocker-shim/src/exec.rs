@@ -498,23 +498,9 @@ impl Execs {
         let Some(s) = self.sessions.get_mut(&k) else {
             return;
         };
-        let Some(fd) = &s.stdin else {
-            s.stdin_buf.clear();
+        crate::stdio::flush_pending(&mut s.stdin, &mut s.stdin_buf);
+        if !s.stdin_buf.is_empty() || s.stdin.is_none() {
             return;
-        };
-        while !s.stdin_buf.is_empty() {
-            match nix::unistd::write(fd, &s.stdin_buf) {
-                Ok(n) => {
-                    s.stdin_buf.drain(..n);
-                }
-                Err(nix::errno::Errno::EAGAIN) => return,
-                Err(nix::errno::Errno::EINTR) => {}
-                Err(_) => {
-                    s.stdin = None;
-                    s.stdin_buf.clear();
-                    return;
-                }
-            }
         }
         if s.stdin_eof && !s.tty {
             s.stdin = None;

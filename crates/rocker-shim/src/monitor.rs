@@ -438,24 +438,7 @@ impl Monitor {
     }
 
     fn flush_stdin(&mut self) {
-        let Some(fd) = &self.stdin else {
-            self.stdin_buf.clear();
-            return;
-        };
-        while !self.stdin_buf.is_empty() {
-            match nix::unistd::write(fd, &self.stdin_buf) {
-                Ok(n) => {
-                    self.stdin_buf.drain(..n);
-                }
-                Err(nix::errno::Errno::EAGAIN) => return,
-                Err(nix::errno::Errno::EINTR) => {}
-                Err(_) => {
-                    self.stdin = None;
-                    self.stdin_buf.clear();
-                    return;
-                }
-            }
-        }
+        crate::stdio::flush_pending(&mut self.stdin, &mut self.stdin_buf);
     }
 
     fn accept(&mut self) {

@@ -93,3 +93,26 @@ pub fn resize(master: &OwnedFd, height: u16, width: u16) -> Result<()> {
         .context("setting terminal size")?;
     Ok(())
 }
+
+/// Writes as much of `buf` into the (non-blocking) stdin `fd` as it takes now; what is written
+/// leaves `buf`. A write error other than EAGAIN closes stdin and drops the rest.
+pub fn flush_pending(fd: &mut Option<OwnedFd>, buf: &mut Vec<u8>) {
+    let Some(f) = fd.as_ref() else {
+        buf.clear();
+        return;
+    };
+    while !buf.is_empty() {
+        match nix::unistd::write(f, buf) {
+            Ok(n) => {
+                buf.drain(..n);
+            }
+            Err(nix::errno::Errno::EAGAIN) => return,
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => {
+                *fd = None;
+                buf.clear();
+                return;
+            }
+        }
+    }
+}
