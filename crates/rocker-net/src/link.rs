@@ -424,30 +424,6 @@ pub fn link_exists(name: &str) -> Result<bool, LinkError> {
     Ok(Netlink::open()?.index_of(name)?.is_some())
 }
 
-/// Names of the links starting with `prefix` (for reconciliation after a crash).
-pub fn links_with_prefix(prefix: &str) -> Result<Vec<String>, LinkError> {
-    let mut nl = Netlink::open()?;
-    let replies = nl
-        .dump(RouteNetlinkMessage::GetLink(LinkMessage::default()))
-        .map_err(|source| LinkError::Dump {
-            what: "links",
-            source,
-        })?;
-    let mut names: Vec<String> = replies
-        .into_iter()
-        .filter_map(|m| match m {
-            RouteNetlinkMessage::NewLink(l) => l.attributes.into_iter().find_map(|a| match a {
-                LinkAttribute::IfName(n) => Some(n),
-                _ => None,
-            }),
-            _ => None,
-        })
-        .filter(|n| n.starts_with(prefix))
-        .collect();
-    names.sort();
-    Ok(names)
-}
-
 /// IPv4 routes of the host's main table as subnets (overlap detection for new networks).
 /// The default route (0.0.0.0/0) is left out: it overlaps everything.
 pub fn host_routes() -> Result<Vec<Subnet>, LinkError> {
@@ -491,12 +467,6 @@ pub fn host_routes() -> Result<Vec<Subnet>, LinkError> {
         }
     }
     Ok(out)
-}
-
-/// The host's IPv4 addresses (all interfaces).
-pub fn host_addrs() -> Result<Vec<Ipv4Addr>, LinkError> {
-    let mut nl = Netlink::open()?;
-    Ok(nl.addresses(None)?.into_iter().map(|(ip, _)| ip).collect())
 }
 
 /// One container interface on one network.

@@ -10,22 +10,15 @@ pub fn trim_heap() -> bool {
     unsafe { libc::malloc_trim(0) == 1 }
 }
 
-/// Caps the number of malloc arenas (`mallopt(M_ARENA_MAX, n)`); a single-threaded process
-/// needs one. Returns false when glibc refused the setting.
-pub fn limit_arenas(n: i32) -> bool {
-    // SAFETY: mallopt only changes allocator tunables; M_ARENA_MAX takes any positive int.
-    unsafe { libc::mallopt(libc::M_ARENA_MAX, n) == 1 }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn trimming_and_arena_limits_are_accepted() {
+    fn freed_heap_is_returned() {
         let v: Vec<Vec<u8>> = (0..64).map(|_| vec![1u8; 64 * 1024]).collect();
         drop(v);
-        let _ = trim_heap();
-        assert!(limit_arenas(1));
+        // 4 MiB of freed heap chunks (each below the mmap threshold) are there to give back.
+        assert!(trim_heap());
     }
 }

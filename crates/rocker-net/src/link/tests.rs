@@ -81,8 +81,6 @@ fn bridge_is_idempotent() {
     let i2 = ensure_bridge(&br, gw, net.prefix, Some(1400)).unwrap();
     assert_eq!(i1, i2);
     assert!(link_exists(&br).unwrap());
-    assert_eq!(links_with_prefix(&br).unwrap(), vec![br.clone()]);
-    assert!(host_addrs().unwrap().contains(&gw));
     let mtu = std::fs::read_to_string(format!("/sys/class/net/{br}/mtu")).unwrap();
     assert_eq!(mtu.trim(), "1400");
     let mut nl = Netlink::open().unwrap();
